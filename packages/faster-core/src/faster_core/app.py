@@ -1,0 +1,84 @@
+"""The app factory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI
+
+from faster_core.exceptions import UnsafeSettingsError
+from faster_core.lifespan import compose_lifespan
+from faster_core.middleware import install_middleware
+from faster_core.plugin import builtin_plugins
+from faster_core.plugins import PluginHost
+from faster_core.settings import FasterSettings, unsafe_settings
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    settings: FasterSettings | None = None,
+    *,
+    plugins: Sequence[object] | None = None,
+    load_entrypoints: bool = True,
+    **fastapi_kwargs: Any,
+) -> FastAPI:
+    """Build a FastAPI app from the core's built-ins, `plugins` and installed entry points.
+
+    Args:
+        settings: the core settings; read from `FASTER_*` variables and `.env` when omitted.
+        plugins: plugin objects to register besides the installed ones (always enabled unless
+            named in `FASTER_DISABLED_PLUGINS`).
+        load_entrypoints: discover installed plugins in the `faster` entry-point group.
+        fastapi_kwargs: passed to `FastAPI(...)`; a `lifespan` given here runs after every
+            plugin's.
+
+    Raises:
+        PluginError: a plugin failed to import, a requirement is missing, or a cycle exists.
+        UnsafeSettingsError: the settings are unsafe (each reason names its variable).
+    """
+    settings = settings if settings is not None else FasterSettings()
+    host = PluginHost.build(
+        settings,
+        builtins=builtin_plugins(),
+        plugins=plugins or (),
+        load_entrypoints=load_entrypoints,
+    )
+    problems = unsafe_settings(settings, host.plugin_settings)
+    if problems:
+        raise UnsafeSettingsError("refusing to start: " + "; ".join(problems))
+
+    app_lifespan = fastapi_kwargs.pop("lifespan", None)
+    docs = settings.docs_enabled
+    fastapi_kwargs.setdefault("title", settings.title)
+    app = FastAPI(
+        # FastAPI's debug renders tracebacks to clients; the errors plugin owns error output.
+        debug=False,
+        lifespan=compose_lifespan(host.call_in_order("faster_lifespan", host=host), app_lifespan),
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        **fastapi_kwargs,
+    )
+    app.state.faster = host
+    _compose(app, host)
+    return app
+
+
+def _compose(app: FastAPI, host: PluginHost) -> None:
+    for _, routers in host.call_in_order("faster_routers", host=host):
+        for router in routers:
+            app.include_router(router)
+    for _, handlers in host.call_in_order("faster_exception_handlers", host=host):
+        for key, handler in handlers.items():
+            app.add_exception_handler(key, handler)
+    install_middleware(
+        app,
+        [
+            (plugin, spec)
+            for plugin, specs in host.call_in_order("faster_middleware", host=host)
+            for spec in specs
+        ],
+    )
+    host.call_in_order("faster_configure_app", app=app, host=host)

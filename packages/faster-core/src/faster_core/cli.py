@@ -1,0 +1,139 @@
+"""The `faster` command line: run, plugins, routes, check, and the commands plugins add."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+import uvicorn
+from pydantic import ValidationError
+
+from faster_core._version import __version__
+from faster_core.app import create_app
+from faster_core.exceptions import FasterError, UnsafeSettingsError
+from faster_core.introspection import describe_plugins, describe_routes
+from faster_core.plugin import builtin_plugins
+from faster_core.plugins import PluginHost
+from faster_core.settings import FasterSettings, unsafe_settings
+
+__all__ = ["main"]
+
+DEFAULT_APP = "faster_core.app:create_app"
+
+
+def _build_host() -> PluginHost:
+    return PluginHost.build(FasterSettings(), builtins=builtin_plugins())
+
+
+class _PluginCommandGroup(click.Group):
+    """The core's commands, then those of enabled plugins, found when first asked for."""
+
+    def _plugin_commands(self) -> dict[str, click.Command]:
+        host = _build_host()
+        return {
+            command.name or "": command
+            for _, commands in host.call_in_order("faster_cli_commands", host=host)
+            for command in commands
+        }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            extra = self._plugin_commands()
+        except (FasterError, ValidationError):
+            extra = {}  # `faster check` reports why; listing the core's commands still helps
+        return sorted({*super().list_commands(ctx), *extra})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        try:
+            return self._plugin_commands().get(cmd_name)
+        except (FasterError, ValidationError) as exc:
+            raise click.ClickException(f"cannot load plugin commands: {exc}") from exc
+
+
+@click.group(cls=_PluginCommandGroup)
+@click.version_option(__version__, prog_name="faster")
+def main() -> None:
+    """Faster: FastAPI with plugins."""
+
+
+@main.command()
+@click.argument("app", required=False)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--factory", is_flag=True, help="APP names a factory to call, not an app.")
+@click.option("--log-level", default="info", show_default=True)
+def run(
+    app: str | None, host: str, port: int, reload: bool, workers: int, factory: bool, log_level: str
+) -> None:
+    """Serve APP ('module:attribute'); with no APP, every installed and enabled plugin."""
+    uvicorn.run(
+        app or DEFAULT_APP,
+        factory=factory or app is None,
+        host=host,
+        port=port,
+        reload=reload,
+        workers=workers,
+        log_level=log_level,
+    )
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins(as_json: bool) -> None:
+    """List every plugin: name, version, state, order and the hooks it implements."""
+    described = describe_plugins(_build_host())
+    if as_json:
+        click.echo(json.dumps(described, indent=2))
+        return
+    rows = [
+        (p["name"], p["version"] or "-", p["state"], str(p["order"] if p["order"] is not None else "-"), ", ".join(p["hooks"]))
+        for p in described
+    ]
+    _echo_table(("NAME", "VERSION", "STATE", "ORDER", "HOOKS"), rows)
+
+
+@main.command()
+@click.argument("app", required=False)
+def routes(app: str | None) -> None:
+    """List the routes of APP ('module:attribute'), or of the default app."""
+    described = describe_routes(_import_app(app) if app else create_app())
+    rows = [(",".join(r["methods"]) or "-", r["path"], r["name"] or "-") for r in described]
+    _echo_table(("METHODS", "PATH", "NAME"), rows)
+
+
+@main.command()
+def check() -> None:
+    """Validate the settings and the plugin graph; exit non-zero with the reason."""
+    try:
+        settings = FasterSettings()
+        host = PluginHost.build(settings, builtins=builtin_plugins())
+        problems = unsafe_settings(settings, host.plugin_settings)
+        if problems:
+            raise UnsafeSettingsError("; ".join(problems))
+    except (FasterError, ValidationError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    names = ", ".join(r.name for r in host.enabled)
+    click.echo(f"ok: env {settings.env}, {len(host.enabled)} plugins enabled: {names}")
+
+
+def _import_app(target: str) -> Any:
+    from uvicorn.importer import ImportFromStringError, import_from_string
+
+    try:
+        return import_from_string(target)
+    except ImportFromStringError as exc:
+        raise click.BadParameter(str(exc), param_hint="APP") from exc
+
+
+def _echo_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
+    for row in (header, *rows):
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

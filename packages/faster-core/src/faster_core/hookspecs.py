@@ -1,0 +1,185 @@
+"""Every hook of the core, in the order the app factory calls them.
+
+Hooks are synchronous and declarative: implementations return things and the core composes them
+(pluggy cannot await). Plugins implement them with `@hookimpl`; pluggy lets an implementation
+accept any subset of the documented arguments. Plugins are called in their resolved order
+(requirements first); results from plugins that return `None` are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from fastapi import APIRouter, FastAPI
+
+    from faster_core.health import HealthCheck
+    from faster_core.lifespan import PluginLifespan
+    from faster_core.middleware import MiddlewareSpec
+    from faster_core.plugins import PluginHost, PluginInfo
+    from faster_core.problems import ExceptionHandler
+
+__all__ = ["hookimpl", "hookspec"]
+
+PROJECT = "faster"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# -- description: called before the plugin is registered ------------------------------------
+
+
+@hookspec
+def faster_plugin_info() -> PluginInfo:  # type: ignore[empty-body]
+    """Describe the plugin: name, version, `requires`, `after` and its settings model.
+
+    Called once per candidate plugin, directly on the plugin object and before it is registered,
+    so that the core can decide whether to enable it and where it goes in the order. Every
+    plugin must implement it.
+
+    Returns:
+        A :class:`~faster_core.plugins.PluginInfo`. Its `name` must equal the plugin's entry-point
+        name; its `settings` model (a :class:`~faster_core.settings.PluginSettings` subclass, or
+        `None`) is read from `FASTER_<NAME>_*` variables, `.env` and
+        `FasterSettings.plugin_settings[name]`, and is what `host.settings_for(name)` returns.
+    """
+
+
+# -- registration --------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def faster_add_hookspecs(pm: pluggy.PluginManager) -> None:
+    """Publish a plugin's own hooks, e.g. auth events that other plugins implement.
+
+    Historic: called for every plugin when it is registered, also for plugins registered after
+    the call was made, so that ordering between publishers and implementers does not matter.
+
+    Args:
+        pm: this app's plugin manager; call `pm.add_hookspecs(module_or_class)` on it.
+
+    Returns:
+        Nothing.
+    """
+
+
+# -- app composition: called once by create_app, after settings and ordering ------------------
+
+
+@hookspec
+def faster_routers(host: PluginHost) -> Iterable[APIRouter] | None:  # type: ignore[empty-body]
+    """Routers to mount on the app.
+
+    Called once while the app is built, after all settings are read.
+
+    Args:
+        host: the app's plugin host (settings, enabled plugins, feature flags).
+
+    Returns:
+        Routers, each mounted with `app.include_router(router)`; give them their own prefix.
+    """
+
+
+@hookspec
+def faster_middleware(host: PluginHost) -> Iterable[MiddlewareSpec] | None:  # type: ignore[empty-body]
+    """Pure ASGI middleware to install, each with an order slot.
+
+    Called once while the app is built.
+
+    Args:
+        host: the app's plugin host.
+
+    Returns:
+        :class:`~faster_core.middleware.MiddlewareSpec` values. A lower `slot` wraps outside a
+        higher one (see :class:`~faster_core.middleware.Slot`); equal slots follow plugin order.
+        The class must be pure ASGI (`__init__(app, **options)`, `async __call__(scope, receive,
+        send)`); `BaseHTTPMiddleware` subclasses are refused.
+    """
+
+
+@hookspec
+def faster_exception_handlers(  # type: ignore[empty-body]
+    host: PluginHost,
+) -> Mapping[type[Exception] | int, ExceptionHandler] | None:
+    """Exception handlers to register on the app.
+
+    Called once while the app is built. Map your library's errors to the suite's here, or render
+    them as problem responses with :func:`faster_core.problems.problem_response`.
+
+    Args:
+        host: the app's plugin host.
+
+    Returns:
+        A mapping of exception class (or status code) to an async handler
+        `(request, exc) -> Response`. A later plugin replaces an earlier one for the same key.
+    """
+
+
+@hookspec
+def faster_health_checks(host: PluginHost) -> Iterable[HealthCheck] | None:  # type: ignore[empty-body]
+    """Health checks for `/health` and `/health/ready`.
+
+    Called once while the app is built; the checks themselves run per health request,
+    concurrently, each under its own timeout.
+
+    Args:
+        host: the app's plugin host.
+
+    Returns:
+        :class:`~faster_core.health.HealthCheck` values (name, async check taking the app,
+        critical or not, timeout). Names must be unique across plugins.
+    """
+
+
+@hookspec
+def faster_lifespan(host: PluginHost) -> PluginLifespan | None:  # type: ignore[empty-body]
+    """The plugin's start-up and shutdown.
+
+    Called once while the app is built; the returned factory is entered at start-up, in plugin
+    order, and left at shutdown in reverse order, also when a later plugin fails to start.
+
+    Args:
+        host: the app's plugin host.
+
+    Returns:
+        A callable taking the app and returning an async context manager. What it yields (a
+        mapping, or `None`) is merged into the lifespan state (`request.state`) and `app.state`.
+        An exception raised while entering stops start-up with a
+        :class:`~faster_core.exceptions.PluginStartupError` naming the plugin.
+    """
+
+
+@hookspec
+def faster_configure_app(app: FastAPI, host: PluginHost) -> None:
+    """Last-chance escape hatch: change the finished app.
+
+    Called once, after routers, middleware, exception handlers and health checks are in place.
+
+    Args:
+        app: the FastAPI app being built.
+        host: the app's plugin host.
+
+    Returns:
+        Nothing.
+    """
+
+
+# -- command line ---------------------------------------------------------------------------
+
+
+@hookspec
+def faster_cli_commands(host: PluginHost) -> Iterable[click.Command] | None:  # type: ignore[empty-body]
+    """Commands to add to the `faster` command line.
+
+    Called when the CLI looks up a command that is not one of the core's.
+
+    Args:
+        host: a plugin host built from the current settings (no app, no lifespan).
+
+    Returns:
+        `click` commands or groups; their names must not clash with another plugin's.
+    """

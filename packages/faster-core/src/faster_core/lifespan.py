@@ -1,0 +1,54 @@
+"""One lifespan for the app, composed from the plugins' lifespans in order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any, TypeAlias
+
+from fastapi import FastAPI
+
+from faster_core.exceptions import PluginStartupError
+
+__all__ = ["PluginLifespan", "compose_lifespan"]
+
+PluginLifespan: TypeAlias = Callable[
+    [FastAPI], AbstractAsyncContextManager[Mapping[str, Any] | None]
+]
+"""A plugin's lifespan: takes the app, yields state to share (or `None`)."""
+
+
+def compose_lifespan(
+    lifespans: Sequence[tuple[str, PluginLifespan]],
+    app_lifespan: PluginLifespan | None = None,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[dict[str, Any]]]:
+    """Enter `(plugin name, lifespan)` pairs in order, then `app_lifespan`; leave in reverse.
+
+    If one fails to start, those already entered are left, in reverse, before the error (a
+    `PluginStartupError` naming the plugin) propagates.
+    """
+    steps = [*lifespans, *([("app", app_lifespan)] if app_lifespan else [])]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        state: dict[str, Any] = {}
+        async with AsyncExitStack() as stack:
+            for name, factory in steps:
+                provided = await _enter(stack, name, factory, app)
+                for key, value in (provided or {}).items():
+                    state[key] = value
+                    setattr(app.state, key, value)
+            yield state
+
+    return lifespan
+
+
+async def _enter(
+    stack: AsyncExitStack, name: str, factory: PluginLifespan, app: FastAPI
+) -> Mapping[str, Any] | None:
+    try:
+        return await stack.enter_async_context(factory(app))
+    except Exception as exc:  # any start-up failure is re-raised naming the plugin
+        raise PluginStartupError(
+            f"plugin {name!r} failed to start: {type(exc).__name__}: {exc}"
+        ) from exc

@@ -1,0 +1,113 @@
+"""The core's built-in plugins: errors, HTTP defaults, health and introspection.
+
+They are ordinary plugins, registered before any other, listed by `faster plugins` and (except
+`errors`) disabled like any other with `FASTER_DISABLED_PLUGINS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from fastapi import APIRouter
+
+from faster_core._version import __version__
+from faster_core.health import HealthCheck, health_router
+from faster_core.hookspecs import hookimpl
+from faster_core.introspection import introspection_router
+from faster_core.middleware import (
+    BodyLimitMiddleware,
+    CORSMiddleware,
+    MiddlewareSpec,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+    ServerErrorMiddleware,
+    Slot,
+    TrustedHostMiddleware,
+)
+from faster_core.plugins import PluginHost, PluginInfo
+from faster_core.problems import ExceptionHandler, problem_exception_handlers
+from starlette.middleware.gzip import GZipMiddleware
+
+__all__ = ["ErrorsPlugin", "HealthPlugin", "HttpPlugin", "IntrospectionPlugin", "builtin_plugins"]
+
+
+class ErrorsPlugin:
+    """Problem-details responses for every error, and the last-resort 500 boundary."""
+
+    @hookimpl
+    def faster_plugin_info(self) -> PluginInfo:
+        return PluginInfo("errors", __version__, essential=True)
+
+    @hookimpl
+    def faster_exception_handlers(self) -> Mapping[type[Exception] | int, ExceptionHandler]:
+        return problem_exception_handlers()
+
+    @hookimpl
+    def faster_middleware(self) -> Iterable[MiddlewareSpec]:
+        return [MiddlewareSpec(ServerErrorMiddleware, Slot.ERRORS)]
+
+
+class HttpPlugin:
+    """Request ids, security headers, CORS, trusted hosts, the body limit and GZip."""
+
+    @hookimpl
+    def faster_plugin_info(self) -> PluginInfo:
+        return PluginInfo("http", __version__, after=("errors",))
+
+    @hookimpl
+    def faster_middleware(self, host: PluginHost) -> Iterable[MiddlewareSpec]:
+        s = host.settings
+        specs = [
+            MiddlewareSpec(RequestIdMiddleware, Slot.REQUEST_ID),
+            MiddlewareSpec(SecurityHeadersMiddleware, Slot.SECURITY_HEADERS, {"hsts_max_age": s.hsts_max_age}),
+            MiddlewareSpec(BodyLimitMiddleware, Slot.BODY_LIMIT, {"max_body_size": s.max_body_size}),
+        ]
+        if s.cors_origins:
+            cors = {
+                "allow_origins": s.cors_origins,
+                "allow_credentials": s.cors_allow_credentials,
+                "allow_methods": s.cors_allow_methods,
+                "allow_headers": s.cors_allow_headers,
+            }
+            specs.append(MiddlewareSpec(CORSMiddleware, Slot.CORS, cors))
+        if "*" not in s.trusted_hosts:
+            specs.append(
+                MiddlewareSpec(TrustedHostMiddleware, Slot.TRUSTED_HOSTS, {"allowed_hosts": s.trusted_hosts})
+            )
+        if s.gzip_minimum_size is not None:
+            specs.append(MiddlewareSpec(GZipMiddleware, Slot.GZIP, {"minimum_size": s.gzip_minimum_size}))
+        return specs
+
+
+class HealthPlugin:
+    """`/health/live`, `/health/ready` and `/health` over every plugin's health checks."""
+
+    @hookimpl
+    def faster_plugin_info(self) -> PluginInfo:
+        return PluginInfo("health", __version__)
+
+    @hookimpl
+    def faster_routers(self, host: PluginHost) -> Iterable[APIRouter]:
+        checks: list[HealthCheck] = [
+            check
+            for _, declared in host.call_in_order("faster_health_checks", host=host)
+            for check in declared
+        ]
+        return [health_router(checks, host.settings.health_timeout)]
+
+
+class IntrospectionPlugin:
+    """`/-/plugins`, `/-/routes` and `/-/settings`, only with debug on outside production."""
+
+    @hookimpl
+    def faster_plugin_info(self) -> PluginInfo:
+        return PluginInfo("introspection", __version__)
+
+    @hookimpl
+    def faster_routers(self, host: PluginHost) -> Iterable[APIRouter]:
+        return [introspection_router()] if host.settings.debug_surfaces else []
+
+
+def builtin_plugins() -> list[object]:
+    """Fresh instances of the built-ins for one app."""
+    return [ErrorsPlugin(), HttpPlugin(), HealthPlugin(), IntrospectionPlugin()]
