@@ -62,4 +62,5 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "problem_response",
+    "require_flag",
 ]

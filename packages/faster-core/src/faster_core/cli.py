@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
 import uvicorn
 from pydantic import ValidationError
+from uvicorn.importer import ImportFromStringError, import_from_string
 
 from faster_core._version import __version__
 from faster_core.app import create_app
@@ -70,7 +72,14 @@ def main() -> None:
 @click.option("--factory", is_flag=True, help="APP names a factory to call, not an app.")
 @click.option("--log-level", default="info", show_default=True)
 def run(
-    app: str | None, host: str, port: int, reload: bool, workers: int, factory: bool, log_level: str
+    *,
+    app: str | None,
+    host: str,
+    port: int,
+    reload: bool,
+    workers: int,
+    factory: bool,
+    log_level: str,
 ) -> None:
     """Serve APP ('module:attribute'); with no APP, every installed and enabled plugin."""
     uvicorn.run(
@@ -93,7 +102,13 @@ def plugins(as_json: bool) -> None:
         click.echo(json.dumps(described, indent=2))
         return
     rows = [
-        (p["name"], p["version"] or "-", p["state"], str(p["order"] if p["order"] is not None else "-"), ", ".join(p["hooks"]))
+        (
+            p["name"],
+            p["version"] or "-",
+            p["state"],
+            str(p["order"] if p["order"] is not None else "-"),
+            ", ".join(p["hooks"]),
+        )
         for p in described
     ]
     _echo_table(("NAME", "VERSION", "STATE", "ORDER", "HOOKS"), rows)
@@ -125,15 +140,17 @@ def check() -> None:
 
 
 def _import_app(target: str) -> Any:
-    from uvicorn.importer import ImportFromStringError, import_from_string
-
     try:
         return import_from_string(target)
     except ImportFromStringError as exc:
         raise click.BadParameter(str(exc), param_hint="APP") from exc
 
 
-def _echo_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _echo_table(header: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
     for row in (header, *rows):
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        click.echo(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )

@@ -56,8 +56,9 @@ def faster_plugin_info() -> PluginInfo:  # type: ignore[empty-body]
 def faster_add_hookspecs(pm: pluggy.PluginManager) -> None:
     """Publish a plugin's own hooks, e.g. auth events that other plugins implement.
 
-    Historic: called for every plugin when it is registered, also for plugins registered after
-    the call was made, so that ordering between publishers and implementers does not matter.
+    Called once for every plugin when the plugins are registered, before unknown hooks are
+    rejected. The hook is historic: a plugin registered later is called too, so the order of
+    publishers and implementers does not matter.
 
     Args:
         pm: this app's plugin manager; call `pm.add_hookspecs(module_or_class)` on it.
@@ -71,7 +72,7 @@ def faster_add_hookspecs(pm: pluggy.PluginManager) -> None:
 
 
 @hookspec
-def faster_routers(host: PluginHost) -> Iterable[APIRouter] | None:  # type: ignore[empty-body]
+def faster_routers(host: PluginHost) -> Iterable[APIRouter] | None:
     """Routers to mount on the app.
 
     Called once while the app is built, after all settings are read.
@@ -85,7 +86,7 @@ def faster_routers(host: PluginHost) -> Iterable[APIRouter] | None:  # type: ign
 
 
 @hookspec
-def faster_middleware(host: PluginHost) -> Iterable[MiddlewareSpec] | None:  # type: ignore[empty-body]
+def faster_middleware(host: PluginHost) -> Iterable[MiddlewareSpec] | None:
     """Pure ASGI middleware to install, each with an order slot.
 
     Called once while the app is built.
@@ -102,7 +103,7 @@ def faster_middleware(host: PluginHost) -> Iterable[MiddlewareSpec] | None:  # t
 
 
 @hookspec
-def faster_exception_handlers(  # type: ignore[empty-body]
+def faster_exception_handlers(
     host: PluginHost,
 ) -> Mapping[type[Exception] | int, ExceptionHandler] | None:
     """Exception handlers to register on the app.
@@ -120,7 +121,7 @@ def faster_exception_handlers(  # type: ignore[empty-body]
 
 
 @hookspec
-def faster_health_checks(host: PluginHost) -> Iterable[HealthCheck] | None:  # type: ignore[empty-body]
+def faster_health_checks(host: PluginHost) -> Iterable[HealthCheck] | None:
     """Health checks for `/health` and `/health/ready`.
 
     Called once while the app is built; the checks themselves run per health request,
@@ -136,7 +137,7 @@ def faster_health_checks(host: PluginHost) -> Iterable[HealthCheck] | None:  # t
 
 
 @hookspec
-def faster_lifespan(host: PluginHost) -> PluginLifespan | None:  # type: ignore[empty-body]
+def faster_lifespan(host: PluginHost) -> PluginLifespan | None:
     """The plugin's start-up and shutdown.
 
     Called once while the app is built; the returned factory is entered at start-up, in plugin
@@ -172,7 +173,7 @@ def faster_configure_app(app: FastAPI, host: PluginHost) -> None:
 
 
 @hookspec
-def faster_cli_commands(host: PluginHost) -> Iterable[click.Command] | None:  # type: ignore[empty-body]
+def faster_cli_commands(host: PluginHost) -> Iterable[click.Command] | None:
     """Commands to add to the `faster` command line.
 
     Called when the CLI looks up a command that is not one of the core's.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from fastapi import APIRouter
+from starlette.middleware.gzip import GZipMiddleware
 
 from faster_core._version import __version__
 from faster_core.health import HealthCheck, health_router
@@ -26,7 +27,6 @@ from faster_core.middleware import (
 )
 from faster_core.plugins import PluginHost, PluginInfo
 from faster_core.problems import ExceptionHandler, problem_exception_handlers
-from starlette.middleware.gzip import GZipMiddleware
 
 __all__ = ["ErrorsPlugin", "HealthPlugin", "HttpPlugin", "IntrospectionPlugin", "builtin_plugins"]
 
@@ -52,15 +52,19 @@ class HttpPlugin:
 
     @hookimpl
     def faster_plugin_info(self) -> PluginInfo:
-        return PluginInfo("http", __version__, after=("errors",))
+        return PluginInfo("http", __version__)
 
     @hookimpl
     def faster_middleware(self, host: PluginHost) -> Iterable[MiddlewareSpec]:
         s = host.settings
         specs = [
             MiddlewareSpec(RequestIdMiddleware, Slot.REQUEST_ID),
-            MiddlewareSpec(SecurityHeadersMiddleware, Slot.SECURITY_HEADERS, {"hsts_max_age": s.hsts_max_age}),
-            MiddlewareSpec(BodyLimitMiddleware, Slot.BODY_LIMIT, {"max_body_size": s.max_body_size}),
+            MiddlewareSpec(
+                SecurityHeadersMiddleware, Slot.SECURITY_HEADERS, {"hsts_max_age": s.hsts_max_age}
+            ),
+            MiddlewareSpec(
+                BodyLimitMiddleware, Slot.BODY_LIMIT, {"max_body_size": s.max_body_size}
+            ),
         ]
         if s.cors_origins:
             cors = {
@@ -72,10 +76,14 @@ class HttpPlugin:
             specs.append(MiddlewareSpec(CORSMiddleware, Slot.CORS, cors))
         if "*" not in s.trusted_hosts:
             specs.append(
-                MiddlewareSpec(TrustedHostMiddleware, Slot.TRUSTED_HOSTS, {"allowed_hosts": s.trusted_hosts})
+                MiddlewareSpec(
+                    TrustedHostMiddleware, Slot.TRUSTED_HOSTS, {"allowed_hosts": s.trusted_hosts}
+                )
             )
         if s.gzip_minimum_size is not None:
-            specs.append(MiddlewareSpec(GZipMiddleware, Slot.GZIP, {"minimum_size": s.gzip_minimum_size}))
+            specs.append(
+                MiddlewareSpec(GZipMiddleware, Slot.GZIP, {"minimum_size": s.gzip_minimum_size})
+            )
         return specs
 
 

@@ -6,6 +6,7 @@ A fresh `pluggy.PluginManager` is built per host; nothing here is global.
 from __future__ import annotations
 
 import graphlib
+import heapq
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -120,8 +121,8 @@ class PluginHost:
         # that hooks run in plugin order, requirements first.
         for name in reversed(order):
             pm.register(by_name[name].plugin, name=name)
-        pm.check_pending()
         pm.hook.faster_add_hookspecs.call_historic(kwargs={"pm": pm})
+        pm.check_pending()
 
         records = [_record(c, infos, order, pm) for c in candidates]
         plugin_settings = _read_plugin_settings(order, infos, settings)
@@ -251,7 +252,7 @@ def _load(candidate: _Candidate) -> PluginInfo:
         raise PluginLoadError(
             f"entry point {candidate.name!r} loads a plugin that calls itself {info.name!r}"
         )
-    candidate.version = info.version or candidate.version
+    candidate.version = candidate.version or info.version  # the installed distribution wins
     return info
 
 
@@ -274,11 +275,14 @@ def _resolve_order(names: list[str], infos: dict[str, PluginInfo]) -> list[str]:
         cycle = " -> ".join(exc.args[1])
         raise PluginCycleError(f"plugins depend on each other in a cycle: {cycle}") from None
     position = {name: index for index, name in enumerate(names)}
+    ready: list[tuple[int, str]] = []
     order: list[str] = []
     while sorter.is_active():
-        ready = sorted(sorter.get_ready(), key=position.__getitem__)
-        order.extend(ready)
-        sorter.done(*ready)
+        for name in sorter.get_ready():
+            heapq.heappush(ready, (position[name], name))
+        _, name = heapq.heappop(ready)
+        order.append(name)
+        sorter.done(name)
     return order
 
 

@@ -73,9 +73,9 @@ def _phrase(status: int) -> str:
 
 
 async def _http_exception(request: Request, exc: HTTPException) -> Response:
-    detail = exc.detail if isinstance(exc.detail, str) else None
-    if exc.status_code >= 500:
-        detail = None  # a server error's text is never for the client
+    # A server error's text is never for the client.
+    public = isinstance(exc.detail, str) and exc.status_code < 500
+    detail = exc.detail if public else None
     return problem_response(request.scope, exc.status_code, detail=detail, headers=exc.headers)
 
 

@@ -141,7 +141,9 @@ class PluginSettings(BaseSettings):
     secret_min_length: ClassVar[int] = 32
 
 
-def unsafe_settings(settings: FasterSettings, plugin_settings: dict[str, PluginSettings]) -> list[str]:
+def unsafe_settings(
+    settings: FasterSettings, plugin_settings: dict[str, PluginSettings]
+) -> list[str]:
     """Every reason these settings are unsafe, each naming its environment variable."""
     problems: list[str] = []
     if "*" in settings.cors_origins and settings.cors_allow_credentials:
@@ -168,7 +170,10 @@ def _unsafe_secrets(plugin: str, model: PluginSettings) -> list[str]:
             continue
         var = f"FASTER_{plugin.upper()}_{field.upper()}"
         default = info.get_default(call_default_factory=True)
-        if isinstance(default, SecretStr) and default.get_secret_value() == value.get_secret_value():
+        if (
+            isinstance(default, SecretStr)
+            and default.get_secret_value() == value.get_secret_value()
+        ):
             problems.append(f"{var} still has its default value")
         elif len(value.get_secret_value()) < model.secret_min_length:
             problems.append(f"{var} is shorter than {model.secret_min_length} characters")

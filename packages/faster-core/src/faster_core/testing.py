@@ -60,6 +60,8 @@ def faster_app(faster_app_factory: AppFactory) -> FastAPI:
 
 
 @pytest.fixture
-async def faster_client(faster_app: FastAPI, anyio_backend: str) -> AsyncIterator[httpx.AsyncClient]:
+async def faster_client(
+    faster_app: FastAPI, anyio_backend: str
+) -> AsyncIterator[httpx.AsyncClient]:
     async with client_for(faster_app) as client:
         yield client

@@ -13,6 +13,7 @@ from faster_core.problems import problem_response
 __all__ = ["ServerErrorMiddleware"]
 
 logger = logging.getLogger("faster_core.errors")
+GENERIC_DETAIL = "The server failed to handle this request; quote the request id if you report it."
 
 
 class ServerErrorMiddleware:
@@ -43,17 +44,21 @@ class ServerErrorMiddleware:
         except HTTPException as exc:
             if started:
                 raise
-            await problem_response(scope, exc.status_code, headers=exc.headers)(scope, receive, send)
+            await problem_response(scope, exc.status_code, headers=exc.headers)(
+                scope, receive, send
+            )
         except Exception:  # the outermost boundary of the app: reported here, answered with a 500
             if started:
                 raise
             logger.exception(
-                "unhandled error in %s %s", scope.get("method"), scope.get("path"),
+                "unhandled error in %s %s",
+                scope.get("method"),
+                scope.get("path"),
                 extra={"request_id": scope.get("state", {}).get("request_id")},
             )
             response = problem_response(
                 scope,
                 HTTPStatus.INTERNAL_SERVER_ERROR,
-                detail="The server failed to handle this request; quote the request id if you report it.",
+                detail=GENERIC_DETAIL,
             )
             await response(scope, receive, send)

@@ -1,4 +1,5 @@
-"""Request ids: accept a well-formed `X-Request-ID`, otherwise make one; echo it on every response."""
+"""Request ids: a well-formed incoming `X-Request-ID` is kept, otherwise one is made; every
+response carries it."""
 
 from __future__ import annotations
 

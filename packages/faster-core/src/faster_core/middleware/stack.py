@@ -57,4 +57,4 @@ def install_middleware(app: FastAPI, specs: Iterable[tuple[str, MiddlewareSpec]]
             )
     # add_middleware puts each new middleware outermost, so add the innermost first.
     for _, (_, spec) in reversed(ordered):
-        app.add_middleware(spec.cls, **spec.options)
+        app.add_middleware(spec.cls, **spec.options)  # type: ignore[arg-type]

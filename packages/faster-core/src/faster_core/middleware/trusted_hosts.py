@@ -39,7 +39,7 @@ class TrustedHostMiddleware:
 def _host(scope: Scope) -> str:
     for key, value in scope["headers"]:
         if key == b"host":
-            host = value.decode("latin-1").lower()
+            host: str = value.decode("latin-1").lower()
             if host.startswith("["):  # IPv6 literal, possibly with a port
                 return host.split("]", 1)[0] + "]"
             return host.split(":", 1)[0]

@@ -1,0 +1,141 @@
+"""Plugin lifespans: entered in order, left in reverse, also when a later one fails
+(faster_core/lifespan.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, FastAPI, Request
+
+from faster_core import PluginInfo, PluginStartupError, hookimpl
+from faster_core.testing import AppFactory, client_for
+
+pytestmark = pytest.mark.anyio
+
+
+class Resource:
+    """Stands for an engine or a client: opened at start-up, closed at shutdown."""
+
+    def __init__(self, name: str, journal: list[str]) -> None:
+        self.name, self.journal, self.closed = name, journal, False
+
+    def close(self) -> None:
+        self.closed = True
+        self.journal.append(f"stop {self.name}")
+
+
+class LifespanPlugin:
+    def __init__(
+        self, name: str, journal: list[str], *, requires: tuple[str, ...] = (), fail: bool = False
+    ) -> None:
+        self.info = PluginInfo(name, requires=requires)
+        self.journal, self.fail = journal, fail
+
+    @hookimpl
+    def faster_plugin_info(self) -> PluginInfo:
+        return self.info
+
+    @hookimpl
+    def faster_lifespan(self) -> Callable[[FastAPI], Any]:
+        @asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+            if self.fail:
+                raise ConnectionRefusedError("connection refused by 127.0.0.1:1")
+            resource = Resource(self.info.name, self.journal)
+            self.journal.append(f"start {self.info.name}")
+            try:
+                yield {f"{self.info.name}_resource": resource}
+            finally:
+                resource.close()
+
+        return lifespan
+
+
+class StateReader:
+    @hookimpl
+    def faster_plugin_info(self) -> PluginInfo:
+        return PluginInfo("reader")
+
+    @hookimpl
+    def faster_routers(self) -> list[APIRouter]:
+        router = APIRouter()
+
+        @router.get("/state")
+        async def state(request: Request) -> dict[str, str]:
+            return {
+                "from_request": request.state.db_resource.name,
+                "from_app": request.app.state.db_resource.name,
+            }
+
+        return [router]
+
+
+async def test_lifespans_start_in_plugin_order_and_stop_in_reverse(
+    faster_app_factory: AppFactory,
+) -> None:
+    journal: list[str] = []
+    app = faster_app_factory(
+        LifespanPlugin("auth", journal, requires=("db",)),
+        LifespanPlugin("db", journal),
+        LifespanPlugin("cache", journal, requires=("db",)),
+    )
+
+    async with client_for(app):
+        assert journal == ["start db", "start auth", "start cache"]
+
+    assert journal[3:] == ["stop cache", "stop auth", "stop db"]
+
+
+async def test_failed_startup_names_the_plugin_and_closes_earlier_ones(
+    faster_app_factory: AppFactory,
+) -> None:
+    journal: list[str] = []
+    app = faster_app_factory(
+        LifespanPlugin("db", journal),
+        LifespanPlugin("redis", journal),
+        LifespanPlugin("auth", journal, requires=("db", "redis"), fail=True),
+    )
+
+    with pytest.raises(PluginStartupError) as caught:
+        async with client_for(app):
+            pytest.fail("the app must not start")
+
+    assert "plugin 'auth' failed to start: ConnectionRefusedError" in str(caught.value)
+    assert journal == ["start db", "start redis", "stop redis", "stop db"]
+
+
+async def test_yielded_resources_reach_request_state_and_app_state(
+    faster_app_factory: AppFactory,
+) -> None:
+    app = faster_app_factory(LifespanPlugin("db", []), StateReader())
+
+    async with client_for(app) as client:
+        response = await client.get("/state")
+
+    assert response.json() == {"from_request": "db", "from_app": "db"}
+
+
+async def test_an_app_lifespan_runs_after_every_plugin(faster_app_factory: AppFactory) -> None:
+    from faster_core import FasterSettings, create_app
+
+    journal: list[str] = []
+
+    @asynccontextmanager
+    async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        journal.append("start app")
+        yield
+        journal.append("stop app")
+
+    app = create_app(
+        FasterSettings(_env_file=None, env="test"),
+        plugins=[LifespanPlugin("db", journal)],
+        load_entrypoints=False,
+        lifespan=app_lifespan,
+    )
+    async with client_for(app):
+        pass
+
+    assert journal == ["start db", "start app", "stop app", "stop db"]
