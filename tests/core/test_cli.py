@@ -49,9 +49,10 @@ def run_cli(
     )
 
 
-def _env(site: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def _env(site: Path | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("FASTER_")}
-    return {**clean, "PYTHONPATH": str(site), **(extra or {})}
+    clean.pop("PYTHONPATH", None)
+    return {**clean, **({"PYTHONPATH": str(site)} if site else {}), **(extra or {})}
 
 
 def free_port() -> int:
@@ -83,7 +84,7 @@ def serving(*args: str, cwd: Path) -> Iterator[tuple[str, subprocess.Popen[str]]
     process = subprocess.Popen(
         [FASTER, "run", *args, "--port", str(port), "--log-level", "warning"],
         cwd=cwd,
-        env=_env(cwd),
+        env=_env(None),  # APP is found from the working directory, as a user runs it
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

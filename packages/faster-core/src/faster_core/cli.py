@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -71,6 +72,9 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--factory", is_flag=True, help="APP names a factory to call, not an app.")
 @click.option("--log-level", default="info", show_default=True)
+@click.option(
+    "--app-dir", default=".", show_default=True, help="Directory put first on sys.path for APP."
+)
 def run(
     *,
     app: str | None,
@@ -80,8 +84,10 @@ def run(
     workers: int,
     factory: bool,
     log_level: str,
+    app_dir: str,
 ) -> None:
     """Serve APP ('module:attribute'); with no APP, every installed and enabled plugin."""
+    sys.path.insert(0, str(Path(app_dir).resolve()))
     uvicorn.run(
         app or DEFAULT_APP,
         factory=factory or app is None,

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["REQUEST_ID_HEADER", "RequestIdMiddleware", "current_request_id"]
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_HEADER_KEY = REQUEST_ID_HEADER.lower().encode("latin-1")
+_HEADER_KEY = b"x-request-id"
 _WELL_FORMED = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 _request_id: ContextVar[str | None] = ContextVar("faster_request_id", default=None)
 
