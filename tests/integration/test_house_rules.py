@@ -42,9 +42,12 @@ def reraises_or_reports(handler: ast.ExceptHandler) -> bool:
     for node in ast.walk(handler):
         if isinstance(node, ast.Raise):
             return True
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr in {"exception", "error", "warning", "critical"}:
-                return True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"exception", "error", "warning", "critical"}
+        ):
+            return True
     return False
 
 
@@ -102,6 +105,7 @@ def test_the_checks_catch_what_they_look_for(tmp_path: Path) -> None:
         "try:\n    pass\nexcept Exception:\n    pass\n"
         "try:\n    pass\nexcept Exception:\n    log.exception('x')\n"
     )
-    assert [callee(n.value) for n in bad.body if isinstance(n, ast.Assign)] == ["Redis"]
+    assigned = [n.value for n in bad.body if isinstance(n, ast.Assign)]
+    assert [callee(v) for v in assigned if isinstance(v, ast.Call)] == ["Redis"]
     handlers = list(broad_handlers(bad))
     assert [reraises_or_reports(h) for h in handlers] == [False, True]
