@@ -145,3 +145,19 @@ async def test_default_timeout_comes_from_settings(faster_app_factory: AppFactor
     async with client_for(app) as client:
         response = await client.get("/health/ready")
     assert response.json()["checks"][0]["detail"] == "timed out after 0.2s"
+
+
+def test_two_checks_with_one_name_are_refused_naming_both_plugins(
+    faster_app_factory: AppFactory,
+) -> None:
+    class Other(ChecksPlugin):
+        @hookimpl
+        def faster_plugin_info(self) -> PluginInfo:
+            return PluginInfo("other")
+
+    with pytest.raises(
+        Exception, match="'checks' and 'other' both declare a health check named 'db'"
+    ):
+        faster_app_factory(
+            ChecksPlugin(HealthCheck("db", passing)), Other(HealthCheck("db", passing))
+        )

@@ -139,3 +139,28 @@ async def test_an_app_lifespan_runs_after_every_plugin(faster_app_factory: AppFa
         pass
 
     assert journal == ["start db", "start app", "stop app", "stop db"]
+
+
+async def test_two_plugins_providing_one_state_key_is_a_startup_error(
+    faster_app_factory: AppFactory,
+) -> None:
+    journal: list[str] = []
+
+    class Impostor(LifespanPlugin):
+        @hookimpl
+        def faster_lifespan(self) -> Callable[[FastAPI], Any]:
+            @asynccontextmanager
+            async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+                yield {"db_resource": "not the engine"}
+
+            return lifespan
+
+    app = faster_app_factory(LifespanPlugin("db", journal), Impostor("impostor", journal))
+
+    with pytest.raises(
+        PluginStartupError, match="'db' and 'impostor' both provide state 'db_resource'"
+    ):
+        async with client_for(app):
+            pytest.fail("the app must not start")
+
+    assert journal == ["start db", "stop db"]

@@ -10,6 +10,7 @@ from faster_core import (
     ConfigurationError,
     FasterSettings,
     PluginCycleError,
+    PluginError,
     PluginHost,
     PluginInfo,
     PluginLoadError,
@@ -217,3 +218,23 @@ def test_each_app_gets_its_own_plugin_manager() -> None:
 
     assert first.state.faster.pm is not second.state.faster.pm
     assert first.state.faster.pm.get_plugin("http") is not second.state.faster.pm.get_plugin("http")
+
+
+def test_a_hook_that_raises_stops_the_build_naming_plugin_and_hook() -> None:
+    class Faulty(Plugin):
+        @hookimpl
+        def faster_routers(self) -> list[Any]:
+            raise KeyError("missing route table")
+
+    with pytest.raises(PluginError, match="'faulty' failed in faster_routers: KeyError"):
+        create_app(settings(), plugins=[Faulty("faulty")], load_entrypoints=False)
+
+
+def test_a_wrapper_on_a_declarative_hook_is_refused() -> None:
+    class Wrapping(Plugin):
+        @hookimpl(wrapper=True)
+        def faster_routers(self) -> Any:
+            return (yield)
+
+    with pytest.raises(PluginError, match="'wrapping' wraps faster_routers"):
+        create_app(settings(), plugins=[Wrapping("wrapping")], load_entrypoints=False)

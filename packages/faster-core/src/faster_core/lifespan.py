@@ -32,10 +32,16 @@ def compose_lifespan(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         state: dict[str, Any] = {}
+        owners: dict[str, str] = {}
         async with AsyncExitStack() as stack:
             for name, factory in steps:
                 provided = await _enter(stack, name, factory, app)
                 for key, value in (provided or {}).items():
+                    if key in owners:
+                        raise PluginStartupError(
+                            f"plugins {owners[key]!r} and {name!r} both provide state {key!r}"
+                        )
+                    owners[key] = name
                     state[key] = value
                     setattr(app.state, key, value)
             yield state

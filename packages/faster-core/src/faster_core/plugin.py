@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from starlette.middleware.gzip import GZipMiddleware
 
 from faster_core._version import __version__
+from faster_core.exceptions import ConfigurationError
 from faster_core.health import HealthCheck, health_router
 from faster_core.hookspecs import hookimpl
 from faster_core.introspection import introspection_router
@@ -96,11 +97,17 @@ class HealthPlugin:
 
     @hookimpl
     def faster_routers(self, host: PluginHost) -> Iterable[APIRouter]:
-        checks: list[HealthCheck] = [
-            check
-            for _, declared in host.call_in_order("faster_health_checks", host=host)
-            for check in declared
-        ]
+        checks: list[HealthCheck] = []
+        owners: dict[str, str] = {}
+        for plugin, declared in host.call_in_order("faster_health_checks", host=host):
+            for check in declared:
+                if check.name in owners:
+                    raise ConfigurationError(
+                        f"plugins {owners[check.name]!r} and {plugin!r} both declare "
+                        f"a health check named {check.name!r}"
+                    )
+                owners[check.name] = plugin
+                checks.append(check)
         return [health_router(checks, host.settings.health_timeout)]
 
 

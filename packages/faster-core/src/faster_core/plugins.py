@@ -20,6 +20,7 @@ from faster_core import hookspecs
 from faster_core.exceptions import (
     ConfigurationError,
     PluginCycleError,
+    PluginError,
     PluginLoadError,
     PluginNotFoundError,
     PluginRequirementError,
@@ -152,11 +153,26 @@ class PluginHost:
         return value
 
     def call_in_order(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call a hook, returning `(plugin name, result)` pairs in plugin order, `None`s skipped."""
+        """Call a declarative hook, returning `(plugin name, result)` pairs in plugin order.
+
+        `None` results are skipped. An implementation that raises stops the build with a
+        `PluginError` naming the plugin and the hook. Wrappers make no sense for hooks whose
+        results the core composes, so a wrapper implementation is refused.
+        """
         caller = getattr(self.pm.hook, hook_name)
         results = []
         for impl in reversed(caller.get_hookimpls()):
-            result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+            if impl.hookwrapper or impl.wrapper:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} wraps {hook_name}, a declarative hook"
+                )
+            try:
+                result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+            except Exception as exc:  # third-party plugin code: re-raised naming the plugin
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} failed in {hook_name}: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
             if result is not None:
                 results.append((impl.plugin_name, result))
         return results
