@@ -1,0 +1,306 @@
+"""`python -m benchmarks`: measure every registered variant and print the table.
+
+A package adds its variants by adding its module to `VARIANT_MODULES`; the module exposes
+`variants() -> list[Variant]`. A module whose package is not installed is skipped with a note.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fnmatch
+import importlib
+import json
+import os
+import platform
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import (
+    SERVER_COST_US,
+    InProcessResult,
+    Variant,
+    predicted_server_ratio,
+    reference_variants,
+    render_table,
+    run_in_process,
+)
+
+VARIANT_MODULES = [
+    "benchmarks.core",
+    "benchmarks.db",
+    "benchmarks.redis",
+    "benchmarks.observability",
+    "benchmarks.auth",
+]
+
+
+def registered_variants() -> list[Variant]:
+    """The reference variants, then every module's in order; names must be unique."""
+    found = reference_variants()
+    for name in VARIANT_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            print(f"note: {name} skipped: {exc}")
+            continue
+        found.extend(module.variants())
+    names = [v.name for v in found]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise SystemExit(f"duplicate variant names: {', '.join(duplicates)}")
+    return found
+
+
+def select(
+    everything: Sequence[Variant], patterns: Sequence[str], *, server: bool
+) -> list[Variant]:
+    """Variants matching any pattern (a glob or a substring), with the baselines they need."""
+    if patterns:
+        chosen = [
+            v
+            for v in everything
+            if any(fnmatch.fnmatchcase(v.name, p) or p in v.name for p in patterns)
+        ]
+        if not chosen:
+            raise SystemExit(f"no variant matches {list(patterns)}; try --list")
+    else:
+        chosen = [v for v in everything if v.server or not server]
+    needed = {v.baseline for v in chosen}
+    return [v for v in everything if v in chosen or v.name in needed]
+
+
+def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    if name == "asyncio":
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = importlib.import_module(
+        "uvloop"
+    ).new_event_loop
+    return factory
+
+
+def _in_process_rows(
+    results: Sequence[InProcessResult],
+) -> tuple[list[list[str]], list[dict[str, Any]]]:
+    by_name = {r.variant.name: r for r in results}
+    rows, records = [], []
+    for r in results:
+        base = by_name[r.variant.baseline].median_us
+        overhead = r.median_us - base
+        ratio = base / r.median_us
+        server_ratio = predicted_server_ratio(base, r.median_us)
+        target = r.variant.target
+        met = None if target is None else target.met(server_ratio, overhead)
+        is_base = r.variant.name == r.variant.baseline
+        rows.append(
+            [
+                r.variant.name,
+                f"{r.median_us:.1f}",
+                f"{r.spread_pct:.0f}%",
+                "" if is_base else f"{overhead:+.1f}",
+                "" if is_base else f"{ratio:.3f}",
+                "" if is_base else f"{server_ratio:.3f}",
+                "baseline" if is_base else (target.describe() if target else "-"),
+                {None: "", True: "met", False: "NOT MET"}[met],
+                f"{r.gen2_per_10k:.2f}",
+            ]
+        )
+        records.append(
+            {
+                "variant": r.variant.name,
+                "description": r.variant.description,
+                "baseline": r.variant.baseline,
+                "rounds_us": r.rounds_us,
+                "median_us": r.median_us,
+                "overhead_us": overhead,
+                "ratio": ratio,
+                "predicted_server_ratio": server_ratio,
+                "target": target.describe() if target else None,
+                "met": met,
+                "gen2_per_10k": r.gen2_per_10k,
+                "max_gen2_pause_ms": r.max_gc_pause_ms,
+            }
+        )
+    return rows, records
+
+
+def in_process(variants: Sequence[Variant], args: argparse.Namespace) -> dict[str, Any]:
+    print(
+        f"in-process: {len(variants)} variants, {args.requests:,} requests x {args.rounds} rounds,"
+        f" {args.concurrency} tasks, {args.loop} loop (rounds interleave the variants)\n"
+    )
+    results = run_in_process(
+        variants,
+        requests=args.requests,
+        rounds=args.rounds,
+        concurrency=args.concurrency,
+        loop_factory=_loop_factory(args.loop),
+    )
+    rows, records = _in_process_rows(results)
+    header = [
+        "variant",
+        "µs/req",
+        "spread",
+        "+µs",
+        "ratio",
+        "server ratio*",
+        "target",
+        "result",
+        "gen2/10k",
+    ]
+    print(render_table(header, rows))
+    print(
+        f"\n* predicted real-server ratio (t_base + {SERVER_COST_US:g})"
+        f" / (t_variant + {SERVER_COST_US:g});"
+        " ratio targets apply to it, µs targets to +µs (in-process, per request)."
+        "\n  spread: (slowest - fastest round) / median. Targets are measurements, not tests:"
+        " the exit code is 0 either way."
+    )
+    _print_descriptions(variants)
+    return {"mode": "in-process", "results": records}
+
+
+def server(variants: Sequence[Variant], args: argparse.Namespace) -> dict[str, Any] | None:
+    from benchmarks.server import missing_tools, run_server
+
+    missing = missing_tools()
+    if missing:
+        print(
+            f"server mode skipped: {', '.join(missing)} not installed (Debian: apt-get install wrk)"
+        )
+        return None
+    print(
+        f"server: {len(variants)} variants x {args.repeats} runs, uvicorn (uvloop, httptools) on"
+        f" core 0, wrk -t1 -c{args.concurrency} -d{args.duration}s on core 1\n"
+    )
+    results = run_server(
+        variants, repeats=args.repeats, duration=args.duration, concurrency=args.concurrency
+    )
+    by_name = {r.variant.name: r for r in results}
+    rows, records = [], []
+    for r in results:
+        base = by_name[r.variant.baseline]
+        ratio = r.median_rps / base.median_rps
+        overhead = r.median_cpu_us - base.median_cpu_us
+        target = r.variant.target
+        met = None if target is None else target.met(ratio, overhead)
+        is_base = r.variant.name == r.variant.baseline
+        rows.append(
+            [
+                r.variant.name,
+                f"{r.median_rps:,.0f}",
+                f"{ratio:.3f}",
+                f"{r.median_cpu_us:.1f}",
+                "" if is_base else f"{overhead:+.1f}",
+                "baseline" if is_base else (target.describe() if target else "-"),
+                {None: "", True: "met", False: "NOT MET"}[met],
+            ]
+        )
+        records.append(
+            {
+                "variant": r.variant.name,
+                "baseline": r.variant.baseline,
+                "rps": r.rps,
+                "median_rps": r.median_rps,
+                "ratio": ratio,
+                "cpu_us": r.cpu_us,
+                "median_cpu_us": r.median_cpu_us,
+                "cpu_overhead_us": overhead,
+                "target": target.describe() if target else None,
+                "met": met,
+            }
+        )
+    print()
+    print(
+        render_table(
+            ["variant", "req/s", "ratio", "CPU µs/req", "+CPU µs", "target", "result"], rows
+        )
+    )
+    print(
+        "\nmedians of the runs; ratio targets apply to req/s, µs targets to server CPU per request."
+    )
+    return {"mode": "server", "results": records}
+
+
+def _print_descriptions(variants: Sequence[Variant]) -> None:
+    print()
+    width = max(len(v.name) for v in variants)
+    for v in variants:
+        print(f"  {v.name:<{width}}  {v.description}")
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "fastapi": version("fastapi"),
+        "starlette": version("starlette"),
+        "faster-core": version("faster-core"),
+        "cpus": os.cpu_count(),
+        "loadavg": os.getloadavg(),
+    }
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument(
+        "--requests", type=int, default=20_000, help="requests per round (in-process)"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per variant (in-process)")
+    parser.add_argument(
+        "--concurrency", type=int, default=32, help="concurrent tasks / connections"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="variants whose name matches (glob or substring); repeatable",
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
+    parser.add_argument("--list", action="store_true", help="list the variants and exit")
+    parser.add_argument(
+        "--loop",
+        choices=["uvloop", "asyncio"],
+        default="uvloop",
+        help="event loop for the in-process driver",
+    )
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="acceptance mode: real uvicorn + wrk instead of in-process",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="runs per variant (--server)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (--server)")
+    args = parser.parse_args(argv)
+    if min(args.requests, args.rounds, args.concurrency, args.repeats, args.duration) < 1:
+        parser.error("counts and durations must be positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    everything = registered_variants()
+    if args.list:
+        _print_descriptions(everything)
+        return 0
+    variants = select(everything, args.only, server=args.server)
+    machine = _machine()
+    print(
+        f"python {machine['python']}, fastapi {machine['fastapi']},"
+        f" starlette {machine['starlette']},"
+        f" faster-core {machine['faster-core']}; {machine['cpus']} CPUs, load average"
+        f" {' '.join(f'{x:.2f}' for x in machine['loadavg'])}"
+    )
+    report = server(variants, args) if args.server else in_process(variants, args)
+    if report is not None and args.json is not None:
+        report |= {"machine": machine, "options": {k: str(v) for k, v in vars(args).items()}}
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
