@@ -161,3 +161,30 @@ def test_two_checks_with_one_name_are_refused_naming_both_plugins(
         faster_app_factory(
             ChecksPlugin(HealthCheck("db", passing)), Other(HealthCheck("db", passing))
         )
+
+
+async def test_health_endpoints_are_documented_listed_and_answer_wrong_methods_with_405(
+    faster_app_factory: AppFactory,
+) -> None:
+    app = faster_app_factory(ChecksPlugin(HealthCheck("db", passing)), debug=True)
+    async with client_for(app) as client:
+        schema = (await client.get("/openapi.json")).json()
+        routes = (await client.get("/-/routes")).json()
+        wrong_method = await client.post("/health/ready")
+
+    assert {"/health/live", "/health/ready", "/health"} <= schema["paths"].keys()
+    assert {"/health/live", "/health/ready", "/health"} <= {r["path"] for r in routes}
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "GET"
+    assert wrong_method.headers["content-type"] == "application/problem+json"
+
+
+async def test_probes_by_ip_pass_the_trusted_hosts_check(faster_app_factory: AppFactory) -> None:
+    app = faster_app_factory(trusted_hosts=["api.example"])
+    async with client_for(app, base_url="http://10.0.0.7:8000") as client:
+        probe = await client.get("/health/live")
+        other = await client.get("/anything")
+
+    assert probe.status_code == 200
+    assert probe.headers["x-request-id"]
+    assert other.status_code == 400

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import gzip
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from fastapi import APIRouter
 from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from faster_core import ConfigurationError, MiddlewareSpec, PluginInfo, Slot, hookimpl
@@ -34,6 +37,19 @@ class RoutesPlugin:
         @router.get("/small")
         async def small() -> dict[str, str]:
             return {"ok": "yes"}
+
+        @router.get("/stream")
+        async def stream() -> StreamingResponse:
+            async def lines() -> AsyncIterator[bytes]:
+                for number in range(200):
+                    yield f"line {number}\n".encode()
+
+            return StreamingResponse(lines(), media_type="text/plain")
+
+        @router.get("/encoded")
+        async def encoded() -> Response:
+            body = gzip.compress(b"z" * 2000)
+            return Response(body, headers={"content-encoding": "gzip"}, media_type="text/plain")
 
         return [router]
 
@@ -130,6 +146,22 @@ async def test_gzip_compresses_large_responses_only(faster_app_factory: AppFacto
     assert large.headers["content-encoding"] == "gzip"
     assert large.json()["payload"] == "x" * 2000
     assert "content-encoding" not in small.headers
+
+
+async def test_gzip_compresses_streams_and_leaves_encoded_or_unaccepted_alone(
+    faster_app_factory: AppFactory,
+) -> None:
+    async with client_for(faster_app_factory(RoutesPlugin())) as client:
+        stream = await client.get("/stream", headers={"accept-encoding": "gzip"})
+        encoded = await client.get("/encoded", headers={"accept-encoding": "gzip"})
+        identity = await client.get("/data", headers={"accept-encoding": "identity"})
+
+    assert stream.headers["content-encoding"] == "gzip"
+    assert stream.text.splitlines()[-1] == "line 199"
+    assert encoded.headers["content-encoding"] == "gzip"
+    assert encoded.content == b"z" * 2000  # decoded once by the client: compressed only once
+    assert "content-encoding" not in identity.headers
+    assert identity.json()["payload"] == "x" * 2000
 
 
 def tagging(tag: str) -> type[Any]:

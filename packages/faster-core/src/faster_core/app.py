@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.routing import BaseRoute
 
 from faster_core.exceptions import UnsafeSettingsError
 from faster_core.lifespan import compose_lifespan
@@ -81,4 +83,24 @@ def _compose(app: FastAPI, host: PluginHost) -> None:
             for spec in specs
         ],
     )
+    if host.edge_routes:
+        _document_edge_routes(app, host.edge_routes)
     host.call_in_order("faster_configure_app", app=app, host=host)
+
+
+def _document_edge_routes(app: FastAPI, routes: list[BaseRoute]) -> None:
+    """Add routes served ahead of the router to the app's OpenAPI schema."""
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build_schema()  # FastAPI caches it as app.openapi_schema, which we extend
+        extra = get_openapi(title=app.title, version=app.version, routes=routes)
+        schema.setdefault("paths", {}).update(extra.get("paths", {}))
+        components = extra.get("components", {}).get("schemas", {})
+        if components:
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point

@@ -15,11 +15,21 @@ from http import HTTPStatus
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from faster_core.problems import problem_response
 
-__all__ = ["CheckReport", "CheckResult", "HealthCheck", "health_router", "run_checks"]
+__all__ = [
+    "CheckReport",
+    "CheckResult",
+    "HealthCheck",
+    "HealthEndpointsMiddleware",
+    "health_router",
+    "run_checks",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -122,3 +132,44 @@ def health_router(checks: Sequence[HealthCheck], default_timeout: float) -> APIR
         return _verdict(request, await run_checks(request.app, checks, default_timeout))
 
     return router
+
+
+class HealthEndpointsMiddleware:
+    """Serves the health endpoints ahead of the router.
+
+    Every route the router tries before the matching one costs a request 1-8 µs, so endpoints
+    that every app has must not sit in front of the app's own routes. Here a request for one of
+    `routes` is handed to that route directly (a dictionary look-up for every other request), and
+    probes skip the rest of the stack: trusted hosts, the body limit and the app's middleware.
+    """
+
+    def __init__(self, app: ASGIApp, *, routes: Sequence[BaseRoute]) -> None:
+        self.app = app
+        self.routes = {getattr(route, "path", ""): route for route in routes}
+        # What FastAPI's own middleware stack gives a route: the exit stack its handler expects.
+        self.handlers = {
+            path: AsyncExitStackMiddleware(r.handle) for path, r in self.routes.items()
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route_path = _route_path(scope) if scope["type"] == "http" else ""
+        route = self.routes.get(route_path)
+        if route is None:
+            await self.app(scope, receive, send)
+            return
+        match, child_scope = route.matches(scope)
+        if match is not Match.FULL:
+            allowed = ", ".join(sorted(getattr(route, "methods", None) or ()))
+            response = problem_response(
+                scope, HTTPStatus.METHOD_NOT_ALLOWED, headers={"Allow": allowed}
+            )
+            await response(scope, receive, send)
+            return
+        scope.update(child_scope)
+        await self.handlers[route_path](scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    return path[len(root_path) :] if root_path and path.startswith(root_path) else path

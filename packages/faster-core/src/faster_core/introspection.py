@@ -45,7 +45,8 @@ def describe_routes(app: FastAPI) -> list[dict[str, Any]]:
     # FastAPI 0.160+ keeps included routers as lazy entries; iter_route_contexts flattens them.
     iter_contexts = getattr(fastapi.routing, "iter_route_contexts", None)
     routes = iter_contexts(app.routes) if iter_contexts else app.routes
-    return [_describe_route(route) for route in routes]
+    edge_routes = app.state.faster.edge_routes if hasattr(app.state, "faster") else []
+    return [_describe_route(route) for route in [*edge_routes, *routes]]
 
 
 def _describe_route(route: Any) -> dict[str, Any]:

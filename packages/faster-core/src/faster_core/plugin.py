@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from fastapi import APIRouter
-from starlette.middleware.gzip import GZipMiddleware
 
 from faster_core._version import __version__
 from faster_core.exceptions import ConfigurationError
-from faster_core.health import HealthCheck, health_router
+from faster_core.health import HealthCheck, HealthEndpointsMiddleware, health_router
 from faster_core.hookspecs import hookimpl
 from faster_core.introspection import introspection_router
 from faster_core.middleware import (
     BodyLimitMiddleware,
     CORSMiddleware,
+    GZipMiddleware,
     MiddlewareSpec,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
@@ -89,14 +89,21 @@ class HttpPlugin:
 
 
 class HealthPlugin:
-    """`/health/live`, `/health/ready` and `/health` over every plugin's health checks."""
+    """`/health/live`, `/health/ready` and `/health` over every plugin's health checks, served
+    ahead of the router (see `HealthEndpointsMiddleware`)."""
 
     @hookimpl
     def faster_plugin_info(self) -> PluginInfo:
         return PluginInfo("health", __version__)
 
     @hookimpl
-    def faster_routers(self, host: PluginHost) -> Iterable[APIRouter]:
+    def faster_middleware(self, host: PluginHost) -> Iterable[MiddlewareSpec]:
+        routes = health_router(self._checks(host), host.settings.health_timeout).routes
+        host.edge_routes.extend(routes)
+        return [MiddlewareSpec(HealthEndpointsMiddleware, Slot.HEALTH, {"routes": routes})]
+
+    @staticmethod
+    def _checks(host: PluginHost) -> list[HealthCheck]:
         checks: list[HealthCheck] = []
         owners: dict[str, str] = {}
         for plugin, declared in host.call_in_order("faster_health_checks", host=host):
@@ -108,7 +115,7 @@ class HealthPlugin:
                     )
                 owners[check.name] = plugin
                 checks.append(check)
-        return [health_router(checks, host.settings.health_timeout)]
+        return checks
 
 
 class IntrospectionPlugin:

@@ -15,6 +15,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any, TypeVar
 
 import pluggy
+from starlette.routing import BaseRoute
 
 from faster_core import hookspecs
 from faster_core.exceptions import (
@@ -96,6 +97,9 @@ class PluginHost:
         self.records = records
         self.plugin_settings = plugin_settings
         self.flags = FeatureFlags(settings.flags, settings.env)
+        self.edge_routes: list[BaseRoute] = []
+        """Routes a plugin serves from its own middleware, ahead of the router (the health
+        endpoints): listed with the app's routes and documented in its OpenAPI schema."""
 
     @classmethod
     def build(

@@ -3,6 +3,7 @@
 from faster_core.middleware.body_limit import BodyLimitMiddleware
 from faster_core.middleware.cors import CORSMiddleware
 from faster_core.middleware.errors import ServerErrorMiddleware
+from faster_core.middleware.gzip import GZipMiddleware
 from faster_core.middleware.request_id import (
     REQUEST_ID_HEADER,
     RequestIdMiddleware,
@@ -16,6 +17,7 @@ __all__ = [
     "REQUEST_ID_HEADER",
     "BodyLimitMiddleware",
     "CORSMiddleware",
+    "GZipMiddleware",
     "MiddlewareSpec",
     "RequestIdMiddleware",
     "SecurityHeadersMiddleware",

@@ -40,10 +40,8 @@ class RequestIdMiddleware:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = message.setdefault("headers", [])
-                if not isinstance(headers, list):
-                    headers = message["headers"] = list(headers)
-                headers.append((_HEADER_KEY, encoded))
+                # A new list: the app's may belong to a response object that is sent again.
+                message["headers"] = [*message.get("headers", ()), (_HEADER_KEY, encoded)]
             await send(message)
 
         try:

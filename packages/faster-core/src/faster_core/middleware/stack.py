@@ -27,6 +27,7 @@ class Slot(IntEnum):
     SECURITY_HEADERS = 200
     CORS = 250
     ERRORS = 300
+    HEALTH = 350
     TRUSTED_HOSTS = 400
     BODY_LIMIT = 500
     GZIP = 600
