@@ -165,5 +165,15 @@ def test_production_with_safe_settings_starts_without_debug_surfaces() -> None:
     assert "/openapi.json" not in paths
 
 
+def test_a_plugins_own_check_refuses_startup_with_its_reason() -> None:
+    class Strict(MailPlugin):
+        @hookimpl
+        def faster_check_settings(self, host: Any) -> list[str]:
+            return ["FASTER_MAIL_HOST must not be localhost in staging"]
+
+    with pytest.raises(UnsafeSettingsError, match="FASTER_MAIL_HOST must not be localhost"):
+        create_app(FasterSettings(_env_file=None), plugins=[Strict()], load_entrypoints=False)
+
+
 def test_development_allows_default_secrets() -> None:
     assert build(env="development") is not None

@@ -47,9 +47,7 @@ def create_app(
         plugins=plugins or (),
         load_entrypoints=load_entrypoints,
     )
-    problems = unsafe_settings(settings, host.plugin_settings)
-    if problems:
-        raise UnsafeSettingsError("refusing to start: " + "; ".join(problems))
+    refuse_unsafe_settings(host)
 
     app_lifespan = fastapi_kwargs.pop("lifespan", None)
     docs = settings.docs_enabled
@@ -66,6 +64,15 @@ def create_app(
     app.state.faster = host
     _compose(app, host)
     return app
+
+
+def refuse_unsafe_settings(host: PluginHost) -> None:
+    """Raise `UnsafeSettingsError` with every reason the core and the plugins find."""
+    problems = unsafe_settings(host.settings, host.plugin_settings)
+    for _, reasons in host.call_in_order("faster_check_settings", host=host):
+        problems.extend(reasons)
+    if problems:
+        raise UnsafeSettingsError("refusing to start: " + "; ".join(problems))
 
 
 def _compose(app: FastAPI, host: PluginHost) -> None:

@@ -14,12 +14,12 @@ from pydantic import ValidationError
 from uvicorn.importer import ImportFromStringError, import_from_string
 
 from faster_core._version import __version__
-from faster_core.app import create_app
-from faster_core.exceptions import FasterError, UnsafeSettingsError
+from faster_core.app import create_app, refuse_unsafe_settings
+from faster_core.exceptions import FasterError
 from faster_core.introspection import describe_plugins, describe_routes
 from faster_core.plugin import builtin_plugins
 from faster_core.plugins import PluginHost
-from faster_core.settings import FasterSettings, unsafe_settings
+from faster_core.settings import FasterSettings
 
 __all__ = ["main"]
 
@@ -135,9 +135,7 @@ def check() -> None:
     try:
         settings = FasterSettings()
         host = PluginHost.build(settings, builtins=builtin_plugins())
-        problems = unsafe_settings(settings, host.plugin_settings)
-        if problems:
-            raise UnsafeSettingsError("; ".join(problems))
+        refuse_unsafe_settings(host)
     except (FasterError, ValidationError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

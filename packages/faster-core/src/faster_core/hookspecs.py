@@ -68,6 +68,26 @@ def faster_add_hookspecs(pm: pluggy.PluginManager) -> None:
     """
 
 
+# -- settings: called once after every plugin's settings are read ----------------------------
+
+
+@hookspec
+def faster_check_settings(host: PluginHost) -> Iterable[str] | None:
+    """Reasons the settings are unsafe or cannot work, beyond the core's own checks.
+
+    Called once by `create_app` and by `faster check`, after every plugin's settings are read and
+    before the app is built. Check what the core cannot know, e.g. a metrics endpoint left public
+    in production.
+
+    Args:
+        host: the plugin host; `host.settings.env` says which environment this is.
+
+    Returns:
+        One sentence per problem, naming the environment variable to change. Any reason at all
+        refuses start-up with an `UnsafeSettingsError` listing every reason.
+    """
+
+
 # -- app composition: called once by create_app, after settings and ordering ------------------
 
 
