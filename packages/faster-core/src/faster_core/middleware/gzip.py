@@ -59,7 +59,7 @@ def _accepts_gzip(scope: Scope) -> bool:
 def _declared_length(start: Message) -> float:
     """The response's declared `Content-Length`; infinite when it declares none."""
     for key, value in start.get("headers", ()):
-        if key.lower() == b"content-length":
+        if key == b"content-length":  # ASGI header names are lower-case
             try:
                 return int(value)
             except ValueError:

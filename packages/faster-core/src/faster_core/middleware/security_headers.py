@@ -49,11 +49,12 @@ def _with_defaults(
 ) -> list[tuple[bytes, bytes]]:
     """A new header list: `headers`, then each of `defaults` the app did not set itself.
 
-    A new list, because the app's may belong to a response object that is sent again.
+    A new list, because the app's may belong to a response object that is sent again. ASGI
+    requires lower-case header names, so names compare as they are.
     """
     result = list(headers)
     for key, _ in result:
-        if key.lower() in names:
-            present = {key.lower() for key, _ in result}
+        if key in names:
+            present = {key for key, _ in result}
             return result + [item for item in defaults if item[0] not in present]
     return result + list(defaults)
