@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import (
+    BASELINE,
     SERVER_COST_US,
     InProcessResult,
     Variant,
@@ -225,6 +226,59 @@ def server(variants: Sequence[Variant], args: argparse.Namespace) -> dict[str, A
     return {"mode": "server", "results": records}
 
 
+def instructions(variants: Sequence[Variant], args: argparse.Namespace) -> dict[str, Any] | None:
+    from benchmarks.instructions import baseline_us_per_request, missing_tools, run_instructions
+
+    missing = missing_tools()
+    if missing:
+        print(f"instruction mode skipped: {', '.join(missing)} not installed")
+        return None
+    print(f"instructions: {len(variants)} variants under callgrind, two runs each\n")
+    results = run_instructions(variants)
+    by_name = {r.variant.name: r for r in results}
+    base_us = baseline_us_per_request(by_name[BASELINE].variant.factory)
+    us_per_instruction = base_us / by_name[BASELINE].per_request
+    rows, records = [], []
+    for r in results:
+        base = by_name[r.variant.baseline].per_request
+        overhead_us = (r.per_request - base) * us_per_instruction
+        base_total = base * us_per_instruction
+        server_ratio = predicted_server_ratio(base_total, base_total + overhead_us)
+        target = r.variant.target
+        met = None if target is None else target.met(server_ratio, overhead_us)
+        is_base = r.variant.name == r.variant.baseline
+        rows.append(
+            [
+                r.variant.name,
+                f"{r.per_request:,.0f}",
+                "" if is_base else f"{r.per_request - base:+,.0f}",
+                "" if is_base else f"{overhead_us:+.1f}",
+                "" if is_base else f"{server_ratio:.3f}",
+                "baseline" if is_base else (target.describe() if target else "-"),
+                {None: "", True: "met", False: "NOT MET"}[met],
+            ]
+        )
+        records.append(
+            {
+                "variant": r.variant.name,
+                "instructions_per_request": r.per_request,
+                "overhead_us_estimate": overhead_us,
+                "predicted_server_ratio": server_ratio,
+                "target": target.describe() if target else None,
+                "met": met,
+            }
+        )
+    header = ["variant", "instr/req", "+instr", "≈ +µs", "server ratio*", "target", "result"]
+    print(render_table(header, rows))
+    print(
+        f"\n≈ +µs: extra instructions x the baseline's {us_per_instruction * 1000:.3f} ns per"
+        f" instruction ({base_us:.1f} µs per request timed in this run).\n* predicted real-server"
+        f" ratio (t_base + {SERVER_COST_US:g}) / (t_variant + {SERVER_COST_US:g})."
+    )
+    _print_descriptions(variants)
+    return {"mode": "instructions", "results": records}
+
+
 def _print_descriptions(variants: Sequence[Variant]) -> None:
     print()
     width = max(len(v.name) for v in variants)
@@ -272,6 +326,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="acceptance mode: real uvicorn + wrk instead of in-process",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="deterministic mode: callgrind instruction counts per request",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="runs per variant (--server)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (--server)")
     args = parser.parse_args(argv)
@@ -294,7 +353,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" faster-core {machine['faster-core']}; {machine['cpus']} CPUs, load average"
         f" {' '.join(f'{x:.2f}' for x in machine['loadavg'])}"
     )
-    report = server(variants, args) if args.server else in_process(variants, args)
+    if args.server:
+        report = server(variants, args)
+    elif args.instructions:
+        report = instructions(variants, args)
+    else:
+        report = in_process(variants, args)
     if report is not None and args.json is not None:
         report |= {"machine": machine, "options": {k: str(v) for k, v in vars(args).items()}}
         args.json.write_text(json.dumps(report, indent=2) + "\n")

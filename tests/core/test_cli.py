@@ -117,10 +117,14 @@ def test_plugins_lists_builtins_and_installed_plugins(
 
     assert table.returncode == 0, table.stderr
     lines = {line.split()[0]: line.split() for line in table.stdout.splitlines()[1:]}
-    assert lines["sample"][1:4] == ["2.5.0", "enabled", "4"]
+    order = {p["name"]: p["order"] for p in described}
+    # Entry points come after the built-ins, by name; other installed plugins may sit between.
+    assert order["errors"] == 0
+    assert order["sample"] > order["introspection"]
+    assert lines["sample"][1:4] == ["2.5.0", "enabled", str(order["sample"])]
     assert lines["unwanted"][2] == "disabled"
     assert lines["errors"][2:4] == ["enabled", "0"]
-    assert {p["name"] for p in described} >= {"errors", "http", "health", "introspection", "sample"}
+    assert set(order) >= {"errors", "http", "health", "introspection", "sample"}
 
 
 def test_routes_lists_the_default_apps_routes(tmp_path: Path) -> None:

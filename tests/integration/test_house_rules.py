@@ -18,6 +18,7 @@ STATELESS_FACTORIES = {
     "compile",
     "ContextVar",
     "TypeVar",
+    "ParamSpec",
     "HookspecMarker",
     "HookimplMarker",
     "frozenset",
