@@ -1,0 +1,195 @@
+"""Rate limits: server-side scripts, the three algorithms, keys, 429 problems with RateLimit
+headers, NOSCRIPT, the failure policy and the test helpers (faster_redis/ratelimit.py,
+middleware.py, client_ip.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import Depends, FastAPI, Request
+
+from faster_core.testing import client_for
+from faster_redis import Algorithm, Limit, by_user, rate_limit
+from faster_redis.testing import RedisServer, rate_limits
+from tests.redis.apps import build_app
+
+pytestmark = pytest.mark.anyio
+
+
+def limited(redis: dict[str, Any], limit: Limit | str, **options: Any) -> FastAPI:
+    app = build_app(redis)
+
+    @app.get("/r", dependencies=[Depends(rate_limit(limit, **options))])
+    async def route() -> dict[str, bool]:
+        return {"ok": True}
+
+    return app
+
+
+async def statuses(client: httpx.AsyncClient, n: int, **kwargs: Any) -> list[int]:
+    return [(await client.get("/r", **kwargs)).status_code for _ in range(n)]
+
+
+@pytest.mark.parametrize("algorithm", list(Algorithm))
+async def test_allows_exactly_the_limit(backend: dict[str, Any], algorithm: Algorithm) -> None:
+    app = limited(backend, Limit(5, 60, algorithm=algorithm))
+    async with client_for(app) as client:
+        codes = await statuses(client, 8)
+    assert codes == [200] * 5 + [429] * 3
+
+
+async def test_concurrent_requests_allow_exactly_the_limit(backend: dict[str, Any]) -> None:
+    app = limited(backend, "50/minute")
+    async with client_for(app) as client:
+        responses = await asyncio.gather(*(client.get("/r") for _ in range(200)))
+    codes = [r.status_code for r in responses]
+    assert codes.count(200) == 50
+    assert codes.count(429) == 150
+
+
+async def test_refusal_is_a_problem_with_retry_after_and_ratelimit_headers(
+    backend: dict[str, Any],
+) -> None:
+    app = limited(backend, "2/minute", name="search")
+    async with client_for(app) as client:
+        ok = await client.get("/r")
+        await client.get("/r")
+        refused = await client.get("/r")
+    assert ok.headers["ratelimit-policy"] == '"search";q=2;w=60'
+    assert ok.headers["ratelimit"].startswith('"search";r=1;t=')
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.headers["ratelimit"].startswith('"search";r=0;t=')
+    body = refused.json()
+    assert body["status"] == 429
+    assert body["type"] == "urn:faster:problem:rate-limited"
+
+
+async def test_window_reopens_after_the_period(backend: dict[str, Any]) -> None:
+    app = limited(backend, Limit(2, 1, algorithm=Algorithm.SLIDING_WINDOW))
+    async with client_for(app) as client:
+        assert await statuses(client, 3) == [200, 200, 429]
+        await asyncio.sleep(1.05)
+        assert await statuses(client, 1) == [200]
+
+
+async def test_rotating_forwarded_for_from_an_untrusted_peer_is_capped(
+    backend: dict[str, Any],
+) -> None:
+    app = limited(backend, "3/minute")
+    async with client_for(app) as client:
+        codes = [
+            (await client.get("/r", headers={"x-forwarded-for": f"203.0.113.{i}"})).status_code
+            for i in range(6)
+        ]
+    assert codes == [200] * 3 + [429] * 3
+
+
+async def test_forwarded_for_from_a_trusted_proxy_identifies_clients(
+    backend: dict[str, Any],
+) -> None:
+    # httpx's ASGI transport connects from 127.0.0.1.
+    app = limited({**backend, "trusted_proxies": ["127.0.0.1"]}, "1/minute")
+    async with client_for(app) as client:
+        first = await client.get("/r", headers={"x-forwarded-for": "203.0.113.1"})
+        second = await client.get("/r", headers={"x-forwarded-for": "203.0.113.2"})
+        spoofed = await client.get("/r", headers={"x-forwarded-for": "1.2.3.4, 203.0.113.1"})
+    assert [first.status_code, second.status_code, spoofed.status_code] == [200, 200, 429]
+
+
+async def test_limits_by_user_and_custom_key(backend: dict[str, Any]) -> None:
+    app = build_app(backend)
+
+    def tenant(request: Request) -> str | None:
+        return request.headers.get("x-tenant")
+
+    class User:
+        def __init__(self, id: str) -> None:
+            self.id = id
+
+    async def sign_in(request: Request) -> None:
+        request.state.user = User(request.headers["x-user"])
+
+    @app.get("/user", dependencies=[Depends(sign_in), Depends(rate_limit("1/minute", key=by_user))])
+    async def per_user() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.get("/tenant", dependencies=[Depends(rate_limit("1/minute", key=tenant))])
+    async def per_tenant() -> dict[str, bool]:
+        return {"ok": True}
+
+    async with client_for(app) as client:
+        users = [(await client.get("/user", headers={"x-user": u})).status_code for u in "aab"]
+        tenants = [
+            (await client.get("/tenant", headers={"x-tenant": t})).status_code for t in "xxy"
+        ]
+        exempt = [(await client.get("/tenant")).status_code for _ in range(3)]
+    assert users == [200, 429, 200]
+    assert tenants == [200, 429, 200]
+    assert exempt == [200, 200, 200]
+
+
+async def test_global_limit_runs_before_routing(backend: dict[str, Any]) -> None:
+    app = build_app({**backend, "ratelimit_global": "3/minute"})
+    async with client_for(app) as client:
+        codes = [(await client.get("/nowhere")).status_code for _ in range(3)]
+        refused = await client.get("/nowhere")
+        probe = await client.get("/health/live")
+    assert codes == [404, 404, 404]
+    assert refused.status_code == 429
+    assert probe.status_code == 200  # probes are served ahead of the app's middleware
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["ratelimit-policy"] == '"global";q=3;w=60'
+    assert "retry-after" in refused.headers
+
+
+async def test_scripts_survive_a_script_flush(backend: dict[str, Any]) -> None:
+    app = limited(backend, "3/minute")
+    async with client_for(app) as client:
+        assert await statuses(client, 1) == [200]
+        await app.state.faster_redis.client.script_flush()
+        assert await statuses(client, 3) == [200, 200, 429]
+
+
+async def test_test_helpers_disable_and_override_limits(backend: dict[str, Any]) -> None:
+    app = limited(backend, "1/minute", name="tight")
+    async with client_for(app) as client:
+        with rate_limits(app).disabled():
+            assert await statuses(client, 3) == [200, 200, 200]
+        with rate_limits(app).override("tight", "2/minute"):
+            assert await statuses(client, 3) == [200, 200, 429]
+        assert await statuses(client, 1) == [429]
+
+
+async def test_disabled_by_setting(backend: dict[str, Any]) -> None:
+    app = limited({**backend, "ratelimit_enabled": False}, "1/minute")
+    async with client_for(app) as client:
+        assert await statuses(client, 3) == [200, 200, 200]
+
+
+async def test_outage_fails_open_for_general_and_closed_for_login(
+    fault_settings: dict[str, Any], redis_fault_server: RedisServer
+) -> None:
+    app = build_app(fault_settings)
+
+    @app.get("/general", dependencies=[Depends(rate_limit("5/minute"))])
+    async def general() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.post("/login", dependencies=[Depends(rate_limit("5/minute", login=True))])
+    async def login() -> dict[str, bool]:
+        return {"ok": True}
+
+    async with client_for(app) as client:
+        with redis_fault_server.down():
+            general_codes = [(await client.get("/general")).status_code for _ in range(10)]
+            refused = await client.post("/login")
+    assert general_codes == [200] * 10
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "5"
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert app.state.faster_redis.metrics.counts["ratelimit", "unavailable_open"] == 10
