@@ -1,0 +1,137 @@
+"""The access log: one structured line per request, written by the observability middleware.
+
+It replaces uvicorn's access log (switched off while the plugin's logging is installed) and
+sees every response, 500s included, since the middleware sits outside the core's error
+boundary.
+
+The line is written for every request, so the usual case skips the logging machinery: when
+every handler the access logger reaches is the plugin's own JSON stream handler (and no filter
+is on the way), the line is rendered straight to JSON text and written to their streams. In
+any other case (the console renderer in development, the rotating file, a handler or filter a
+user added) the line goes through `Logger.handle` as a complete record, whose fields the
+formatter only renders: every handler sees the same line either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from json.encoder import encode_basestring
+from time import time
+
+from faster_core import current_request_id
+from faster_observability.correlation import RequestContext
+from faster_observability.logs import StructuredStreamHandler, UtcClock
+from faster_observability.redaction import Redactor
+
+__all__ = ["ACCESS_LOGGER", "AccessLog"]
+
+ACCESS_LOGGER = "faster_observability.access"
+
+_LEVELS = {logging.INFO: "info", logging.ERROR: "error"}
+_LINE_HEAD = f', "logger": "{ACCESS_LOGGER}", "request_id": '
+
+
+def _json(value: str | None) -> str:
+    """`value` as a JSON value (string or null), escaped as `json.dumps` escapes it."""
+    return "null" if value is None else str(encode_basestring(value))
+
+
+class AccessLog:
+    """Writes the access-log line of a finished request to the `faster_observability.access`
+    logger (INFO for 1xx-4xx, ERROR for 5xx)."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.logger = logging.getLogger(ACCESS_LOGGER)
+        self.redactor = redactor
+        self.clock = UtcClock()
+        # A record's constructor looks up the process, thread and caller for every line; these
+        # are the same for every access line, so a record starts from this template instead.
+        # The line itself is complete (`_faster_complete`): the formatter only renders it.
+        template = logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, "", (), None)
+        template._faster_complete = True
+        self._template = template.__dict__
+
+    def emit(self, context: RequestContext, route: str | None, duration: float) -> None:
+        """Write the line of the request `context` describes, answered through `route` (its
+        template) after `duration` seconds."""
+        status = context.status or 0
+        level = logging.ERROR if status >= 500 else logging.INFO
+        logger = self.logger
+        if logger.disabled or not logger.isEnabledFor(level):
+            return
+        handlers = None if logger.filters else _json_handlers(logger, level)
+        if handlers is None:
+            logger.handle(self._record(context, route, status, level, duration))
+            return
+        redactor = self.redactor
+        method = context.method
+        path = redactor.text(context.path)
+        client = context.scope.get("client")
+        extra = ""
+        if (trace_id := context.trace_id) is not None:
+            extra = f', "trace_id": {_json(trace_id)}'
+        if (user_id := context.user_id) is not None:
+            extra += f', "user_id": {_json(redactor.text(user_id))}'
+        line = (
+            f'{{"time": "{self.clock(time())}", "level": "{_LEVELS[level]}"'
+            f"{_LINE_HEAD}{_json(current_request_id())}, "
+            f'"method": {_json(method)}, "route": {_json(route)}, "path": {_json(path)}, '
+            f'"status": {status}, "duration_ms": {duration * 1000:.3f}, '
+            f'"client": {_json(str(client[0]) if client else None)}{extra}, '
+            f'"message": {_json(f"{method} {path} {status}")}}}\n'
+        )
+        for handler in handlers:
+            if not handler.write_json_line(line):
+                handler.handleError(self._record(context, route, status, level, duration))
+
+    def _record(
+        self, context: RequestContext, route: str | None, status: int, level: int, duration: float
+    ) -> logging.LogRecord:
+        """The line as a complete record: the formatter renders its fields as they are."""
+        created = time()
+        path = self.redactor.text(context.path)
+        client = context.scope.get("client")
+        line: dict[str, object] = {
+            "time": self.clock(created),
+            "level": _LEVELS[level],
+            "logger": ACCESS_LOGGER,
+            "request_id": current_request_id(),
+            "method": context.method,
+            "route": route,
+            "path": path,
+            "status": status,
+            "duration_ms": round(duration * 1000, 3),
+            "client": str(client[0]) if client else None,
+        }
+        if (trace_id := context.trace_id) is not None:
+            line["trace_id"] = trace_id
+        if (user_id := context.user_id) is not None:
+            line["user_id"] = self.redactor.text(user_id)
+        line["message"] = f"{context.method} {path} {status}"
+        record = logging.LogRecord.__new__(logging.LogRecord)
+        record.__dict__.update(self._template)
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        record.levelno, record.levelname = level, logging.getLevelName(level)
+        record.thread = threading.get_ident()
+        record.msg = line
+        return record
+
+
+def _json_handlers(logger: logging.Logger, level: int) -> list[StructuredStreamHandler] | None:
+    """The handlers a record of `logger` at `level` reaches, walked as `Logger.callHandlers`
+    walks them, if each takes a pre-rendered JSON line; `None` otherwise (or if there are none,
+    so that the last-resort handler applies)."""
+    found: list[StructuredStreamHandler] = []
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            if level < handler.level:
+                continue
+            if not isinstance(handler, StructuredStreamHandler) or not handler.takes_json_lines():
+                return None
+            found.append(handler)
+        if not current.propagate:
+            break
+        current = current.parent
+    return found or None

@@ -1,0 +1,320 @@
+"""Structured logs: structlog over the standard library, installed for an app's lifetime.
+
+Every record, from structlog loggers, `logging.getLogger(__name__)` or a third-party library,
+goes through one formatter: time (UTC ISO), level, logger, message, the request's correlation
+fields, extras, then redaction, then JSON or the console renderer. `install_logging` changes the
+root logger, uvicorn's loggers and structlog's configuration, and returns a handle whose
+`restore()` puts every one of them back, so two apps (or two tests) never leak into each other.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import sys
+import traceback
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import structlog
+
+from faster_core import current_request_id
+from faster_observability.correlation import current_request_context
+from faster_observability.redaction import Redactor
+from faster_observability.settings import LogFormat
+
+__all__ = [
+    "SAFE_KEYS",
+    "LoggingInstallation",
+    "StructuredFormatter",
+    "StructuredStreamHandler",
+    "UtcClock",
+    "install_logging",
+]
+
+EventDict = MutableMapping[str, Any]
+
+SAFE_KEYS = frozenset(
+    {"time", "level", "logger", "request_id", "trace_id", "method", "route", "status"}
+    | {"duration_ms", "exception"}
+)
+"""Fields the pipeline itself fills with values that cannot carry a secret or a line break
+(`exception` is redacted when it is rendered)."""
+
+_STANDARD_RECORD_KEYS = frozenset(
+    {"name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module"}
+    | {"exc_info", "exc_text", "stack_info", "lineno", "funcName", "created", "msecs"}
+    | {"relativeCreated", "thread", "threadName", "processName", "process", "taskName"}
+    | {"message", "asctime", "_logger", "_name", "_from_structlog", "_record"}
+)
+
+
+def utc_iso(timestamp: float) -> str:
+    """A POSIX timestamp as UTC ISO 8601 with microseconds and a `Z`."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class UtcClock:
+    """`utc_iso`, formatting the date and time once per second (lines come many per second)."""
+
+    __slots__ = ("_cached",)
+
+    def __init__(self) -> None:
+        self._cached: tuple[int, str] = (-1, "")
+
+    def __call__(self, timestamp: float) -> str:
+        second = int(timestamp)
+        cached_second, prefix = self._cached  # one tuple: threads never see half an update
+        if second != cached_second:
+            prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._cached = (second, prefix)
+        return "%s.%06dZ" % (prefix, (timestamp - second) * 1_000_000)
+
+
+def _structlog_context() -> dict[str, Any]:
+    # Walking the whole context costs microseconds per line; skip it until something is bound.
+    known = getattr(structlog.contextvars, "_CONTEXT_VARS", None)
+    if isinstance(known, dict) and not known:
+        return {}
+    return structlog.contextvars.get_contextvars()
+
+
+class StructuredFormatter(logging.Formatter):
+    """Formats any log record as one redacted structured line (JSON or console)."""
+
+    def __init__(self, redactor: Redactor, fmt: LogFormat, *, tracebacks: bool) -> None:
+        super().__init__()
+        self.redactor = redactor
+        self.tracebacks = tracebacks
+        self.json = fmt is LogFormat.JSON
+        self.clock = UtcClock()
+        self.encode = json.JSONEncoder(default=str, ensure_ascii=False).encode
+        self.console = structlog.dev.ConsoleRenderer(colors=False)
+
+    def format(self, record: logging.LogRecord) -> str:
+        if getattr(record, "_faster_complete", False):
+            return self._complete(record.msg)
+        event = self._event(record)
+        for key, value in _structlog_context().items():
+            event.setdefault(key, value)
+        _add_correlation(event)
+        self._render_exception(event, record)
+        self.redactor.mapping_in_place(event, SAFE_KEYS)
+        if self.json:
+            event["message"] = event.pop("event", "")
+            return self.encode(event)
+        return str(self.console(None, record.levelname.lower(), event))
+
+    def _complete(self, line: Any) -> str:
+        """A line built whole (time to message, redacted) by its writer, such as the access log."""
+        if self.json:
+            return self.encode(line)
+        event = dict(line)
+        event["event"] = event.pop("message", "")
+        return str(self.console(None, str(event.get("level", "info")), event))
+
+    def _event(self, record: logging.LogRecord) -> EventDict:
+        head: dict[str, Any] = {
+            "time": self.clock(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        if isinstance(record.msg, dict):
+            # structlog (wrap_for_formatter) or a pre-built line such as the access log.
+            body = dict(record.msg)
+            body.pop("level", None)
+            return head | body
+        head["event"] = record.getMessage()
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_RECORD_KEYS and not key.startswith("_"):
+                head.setdefault(key, value)
+        return head
+
+    def _render_exception(self, event: EventDict, record: logging.LogRecord) -> None:
+        exc_info = event.pop("exc_info", None) or record.exc_info
+        if exc_info is True:
+            exc_info = sys.exc_info()
+        if isinstance(exc_info, BaseException):
+            exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+        if not isinstance(exc_info, tuple) or exc_info[0] is None:
+            return
+        if self.tracebacks:
+            text = "".join(traceback.format_exception(*exc_info)).rstrip()
+        else:
+            text = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).rstrip()
+        event["exception"] = self.redactor.text(text) if self.json else self._multiline(text)
+
+    def _multiline(self, text: str) -> str:
+        # The console renderer prints `exception` below the line: keep its line breaks.
+        return "\n".join(self.redactor.text(line) for line in text.splitlines())
+
+
+class StructuredStreamHandler(logging.StreamHandler[TextIO]):
+    """The console handler. Besides records, it takes lines already rendered as JSON (the
+    access log's, one per request), written under the same lock so lines never interleave."""
+
+    def takes_json_lines(self) -> bool:
+        """Whether a pre-rendered JSON line is what this handler would write for its record:
+        its formatter is the structured one in JSON mode and no filter could drop the line."""
+        formatter = self.formatter
+        return isinstance(formatter, StructuredFormatter) and formatter.json and not self.filters
+
+    def write_json_line(self, line: str) -> bool:
+        """Write `line` (ending with a line break) as `emit` writes a record; `False` if the
+        stream failed (the caller reports it through `handleError`, as `emit` would)."""
+        try:
+            with self.lock:  # type: ignore[union-attr]
+                self.stream.write(line)
+                self.stream.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            return False
+        return True
+
+
+def _add_correlation(event: EventDict) -> None:
+    request_id = current_request_id()
+    if request_id is None:
+        return
+    event.setdefault("request_id", request_id)
+    context = current_request_context()
+    if context is None:
+        return
+    if context.trace_id is not None:
+        event.setdefault("trace_id", context.trace_id)
+    event.setdefault("method", context.method)
+    if context.route is not None:
+        event.setdefault("route", context.route)
+    if context.user_id is not None:
+        event.setdefault("user_id", context.user_id)
+
+
+@dataclass(slots=True)
+class _LoggerState:
+    handlers: list[logging.Handler]
+    level: int
+    propagate: bool
+    disabled: bool
+
+    @classmethod
+    def of(cls, logger: logging.Logger) -> _LoggerState:
+        return cls(list(logger.handlers), logger.level, logger.propagate, logger.disabled)
+
+    def apply(self, logger: logging.Logger) -> None:
+        logger.handlers[:] = [h for h in self.handlers if _installation_of(h) is not _WITHDRAWN]
+        logger.level, logger.propagate, logger.disabled = self.level, self.propagate, self.disabled
+
+
+_WITHDRAWN = "withdrawn"
+"""Marks a handler whose installation was restored: never put back on a logger."""
+
+
+def _installation_of(handler: logging.Handler) -> Any:
+    return getattr(handler, "_faster_installation", None)
+
+
+@dataclass(slots=True)
+class LoggingInstallation:
+    """What `install_logging` changed; `restore()` puts it back (once)."""
+
+    handlers: list[logging.Handler]
+    saved: dict[str, _LoggerState]
+    structlog_config: dict[str, Any] | None
+    restored: bool = field(default=False)
+
+    def restore(self) -> None:
+        """Put back what was there before, or, when another app installed its logging on top
+        of this one and is still running, hand this one's snapshot to it and step aside."""
+        if self.restored:
+            return
+        self.restored = True
+        root = logging.getLogger()
+        above = self._installed_on_top(root)
+        if above is None:
+            for name, state in self.saved.items():
+                state.apply(logging.getLogger(name or None))
+            if self.structlog_config is None:
+                structlog.reset_defaults()
+            else:
+                structlog.configure(**self.structlog_config)
+        else:
+            above.saved, above.structlog_config = self.saved, self.structlog_config
+            root.handlers[:] = [h for h in root.handlers if h not in self.handlers]
+        for handler in self.handlers:
+            handler._faster_installation = _WITHDRAWN  # type: ignore[attr-defined]
+            handler.close()
+
+    def _installed_on_top(self, root: logging.Logger) -> LoggingInstallation | None:
+        """The installation made right after this one, if one is still active."""
+        current = next((_installation_of(h) for h in root.handlers), None)
+        while isinstance(current, LoggingInstallation) and current is not self:
+            below = current.saved[""].handlers
+            if below == self.handlers:
+                return current
+            current = next((_installation_of(h) for h in below), None)
+        return None
+
+
+def _handlers(
+    formatter: StructuredFormatter,
+    stream: TextIO | None,
+    file_formatter: StructuredFormatter,
+    file: tuple[str, int, int] | None,
+) -> list[logging.Handler]:
+    console = StructuredStreamHandler(stream if stream is not None else sys.stderr)
+    console.setFormatter(formatter)
+    handlers: list[logging.Handler] = [console]
+    if file is not None:
+        path, max_bytes, backups = file
+        rotating = logging.handlers.RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True
+        )
+        rotating.setFormatter(file_formatter)
+        handlers.append(rotating)
+    return handlers
+
+
+def install_logging(
+    *,
+    redactor: Redactor,
+    fmt: LogFormat,
+    level: str,
+    tracebacks: bool,
+    stream: TextIO | None = None,
+    file: tuple[str, int, int] | None = None,
+) -> LoggingInstallation:
+    """Route every logger through the structured pipeline until `restore()` is called.
+
+    The root logger gets only our handlers (console, and a rotating JSON file when `file` is
+    `(path, max_bytes, backups)`); uvicorn's loggers propagate to it and its access log is
+    switched off, since the access-log middleware writes one line per request instead.
+    """
+    saved = {
+        name: _LoggerState.of(logging.getLogger(name or None))
+        for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+    }
+    previous = structlog.get_config() if structlog.is_configured() else None
+    formatter = StructuredFormatter(redactor, fmt, tracebacks=tracebacks)
+    file_formatter = StructuredFormatter(redactor, LogFormat.JSON, tracebacks=tracebacks)
+    handlers = _handlers(formatter, stream, file_formatter, file)
+    root = logging.getLogger()
+    root.handlers[:] = handlers
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True
+    structlog.configure(
+        processors=[structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    installation = LoggingInstallation(handlers, saved, previous)
+    for handler in handlers:
+        handler._faster_installation = installation  # type: ignore[attr-defined]
+    return installation
