@@ -70,8 +70,15 @@ def select(
             raise SystemExit(f"no variant matches {list(patterns)}; try --list")
     else:
         chosen = [v for v in everything if v.server or not server]
-    needed = {v.baseline for v in chosen}
-    return [v for v in everything if v in chosen or v.name in needed]
+    by_name = {v.name: v for v in everything}
+    needed = {v.name for v in chosen}
+    pending = [v.baseline for v in chosen]
+    while pending:  # a baseline may have a baseline of its own (redis-enabled -> core-default)
+        name = pending.pop()
+        if name not in needed:
+            needed.add(name)
+            pending.append(by_name[name].baseline)
+    return [v for v in everything if v.name in needed]
 
 
 def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
