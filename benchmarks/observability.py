@@ -3,21 +3,40 @@
 Each concern is measured alone around the bare app (its middleware, with the state its lifespan
 would provide) against `fastapi-bare`; the whole plugin inside the core's minimal shell against
 `fastapi-bare`, and on top of the core's defaults against `core-default`. Log lines go to
-/dev/null through the real formatter (JSON, production settings), so the cost of rendering and
-writing a line is in the figure.
+/dev/null through the real handler (JSON, production settings, flushed per line as a
+line-buffered stderr would be), so the cost of rendering and writing a line is in the figure.
+
+`python -m benchmarks.observability [ROUNDS] [REQUESTS]` is a second, load-robust method for
+before/after comparisons on a shared machine: the same apps driven one request at a time,
+variants interleaved round by round, keeping each variant's *minimum* per request of wall time
+and of this thread's CPU time (other processes' load lengthens rounds, never shortens them).
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
-from collections.abc import AsyncIterator
-from contextlib import ExitStack, asynccontextmanager
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
 from typing import Any, TextIO
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from benchmarks.harness import Target, Variant, add_bench_route
+from benchmarks.harness import (
+    REQUEST_HEADERS,
+    SERVER_COST_US,
+    Target,
+    Variant,
+    _Exchange,
+    _scope,
+    add_bench_route,
+    fastapi_bare,
+    lifespan,
+)
 from faster_core import create_app
 from faster_core.middleware import RequestIdMiddleware
 from faster_core.settings import Environment, FasterSettings
@@ -149,3 +168,86 @@ def variants() -> list[Variant]:
             expect_headers=("x-request-id",),
         ),
     ]
+
+
+# -- load-robust minimums: python -m benchmarks.observability [ROUNDS] [REQUESTS] ---------------
+
+
+def core_http() -> FastAPI:
+    """`obs-plugin` without observability: the core's share of that variant."""
+    settings = _settings(disabled_plugins=["health", "introspection"])
+    return add_bench_route(create_app(settings, load_entrypoints=False))
+
+
+def core_default_production() -> FastAPI:
+    """`obs-on-core-default` without observability: its baseline (production settings)."""
+    return add_bench_route(create_app(_settings(), load_entrypoints=False))
+
+
+def core_request_id() -> FastAPI:
+    """The core's request id alone: its share of `obs-request-id`."""
+    app = fastapi_bare()
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+MINIMUM_VARIANTS: dict[str, tuple[Callable[[], FastAPI], str]] = {
+    "fastapi-bare": (fastapi_bare, "fastapi-bare"),
+    "core-request-id": (core_request_id, "fastapi-bare"),
+    "obs-request-id": (obs_request_id, "fastapi-bare"),
+    "obs-access-log": (obs_access_log, "fastapi-bare"),
+    "obs-metrics": (obs_metrics, "fastapi-bare"),
+    "core-http": (core_http, "fastapi-bare"),
+    "obs-plugin": (obs_plugin, "fastapi-bare"),
+    "core-default-prod": (core_default_production, "fastapi-bare"),
+    "obs-on-core-default": (obs_on_core_default, "core-default-prod"),
+}
+
+
+async def _minimums(rounds: int, requests: int) -> dict[str, tuple[float, float]]:
+    """`{variant: (min wall µs, min CPU µs)}` per request over `rounds` interleaved rounds."""
+    best = {name: (float("inf"), float("inf")) for name in MINIMUM_VARIANTS}
+    async with AsyncExitStack() as stack:
+        apps = []
+        for name, (factory, _) in MINIMUM_VARIANTS.items():
+            app = factory()
+            apps.append((name, app, await stack.enter_async_context(lifespan(app))))
+        for round_ in range(rounds + 1):  # round 0 warms up
+            for name, app, state in apps:
+                gc.collect()
+                cpu, wall = time.thread_time_ns(), time.perf_counter_ns()
+                for _ in range(requests):
+                    exchange = _Exchange()
+                    await app(_scope(REQUEST_HEADERS, state), exchange.receive, exchange.send)
+                    if exchange.status != 200:
+                        raise RuntimeError(f"{name} answered {exchange.status}")
+                wall, cpu = time.perf_counter_ns() - wall, time.thread_time_ns() - cpu
+                if round_:
+                    low_wall, low_cpu = best[name]
+                    per = 1000 * requests
+                    best[name] = (min(low_wall, wall / per), min(low_cpu, cpu / per))
+    return best
+
+
+def print_minimums(rounds: int = 15, requests: int = 2000) -> None:
+    """Measure `MINIMUM_VARIANTS` and print the table (µs per request, predicted ratio)."""
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        best = runner.run(_minimums(rounds, requests))
+    print(f"{rounds} rounds x {requests:,} sequential requests, minimum per variant")
+    columns = ("wall µs", "+µs", "ratio*", "CPU µs", "+µs", "ratio*")
+    print(f"{'variant':20} " + " ".join(f"{c:>8}" for c in columns))
+    for name, (_, baseline) in MINIMUM_VARIANTS.items():
+        cells = []
+        for i in (0, 1):
+            mine, base = best[name][i], best[baseline][i]
+            ratio = (base + SERVER_COST_US) / (mine + SERVER_COST_US)
+            cells.append(f"{mine:8.2f} {mine - base:+8.2f} {ratio:8.3f}")
+        print(f"{name:20} {cells[0]} {cells[1]}   (vs {baseline})")
+    cost = f"{SERVER_COST_US:g}"
+    print(f"* predicted server ratio (t_base + {cost}) / (t_variant + {cost})")
+
+
+if __name__ == "__main__":
+    print_minimums(*(int(arg) for arg in sys.argv[1:3]))

@@ -262,3 +262,57 @@ async def test_overlapping_apps_restore_the_original_whatever_order_they_stop_in
     await second_client.__aexit__(None, None, None)
     assert root.handlers == original
     assert logging.getLogger("uvicorn.access").disabled is False
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_a_handler_added_to_the_access_logger_gets_the_same_line_as_a_record(
+    make_app: MakeApp, captured_logs: LogCapture
+) -> None:
+    # The JSON handlers get the line pre-rendered; any other handler a record with its fields.
+    extra = _Records()
+    access_logger = logging.getLogger("faster_observability.access")
+    access_logger.addHandler(extra)
+    try:
+        async with client_for(make_app(log_format="json")) as client:
+            await client.get("/me?x=1", headers={"X-Request-ID": "req-both"})
+            await client.get("/items/1", headers={"X-Request-ID": "req-fast"})
+    finally:
+        access_logger.removeHandler(extra)
+
+    written = [line for line in captured_logs.json() if line["logger"].endswith(".access")]
+    recorded = [record.msg for record in extra.records]
+    assert [line["request_id"] for line in written] == ["req-both", "req-fast"]
+    for line, fields in zip(written, recorded, strict=True):
+        assert isinstance(fields, dict)
+        assert line.keys() == fields.keys()
+        assert {k: v for k, v in line.items() if k not in {"time", "duration_ms"}} == {
+            k: v for k, v in fields.items() if k not in {"time", "duration_ms"}
+        }
+
+
+async def test_a_filter_on_the_access_logger_applies(
+    make_app: MakeApp, captured_logs: LogCapture
+) -> None:
+    access_logger = logging.getLogger("faster_observability.access")
+
+    def drop_health(record: logging.LogRecord) -> bool:
+        return "/items/2" not in str(record.msg)
+
+    access_logger.addFilter(drop_health)
+    try:
+        async with client_for(make_app(log_format="json")) as client:
+            await client.get("/items/1")
+            await client.get("/items/2")
+    finally:
+        access_logger.removeFilter(drop_health)
+
+    paths = [line["path"] for line in captured_logs.json() if line["logger"].endswith(".access")]
+    assert paths == ["/items/1"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, generate_latest
 
 from faster_core import (
     PluginHost,
@@ -22,6 +22,7 @@ from faster_core import (
 )
 from faster_core.testing import AppFactory, client_for
 from faster_observability import MultiprocessMetricsError, ObservabilityPlugin
+from faster_observability.metrics import HttpMetrics, SharedHttpMetrics
 from faster_observability.testing import MetricsSnapshot, parse_metrics
 from tests.observability.apps import DemoRoutes
 from tests.observability.conftest import MakeApp
@@ -265,3 +266,35 @@ async def test_metrics_health_check_is_non_critical_and_passes(make_app: MakeApp
         health = (await client.get("/health")).json()
     (check,) = [c for c in health["checks"] if c["name"] == "metrics"]
     assert (check["status"], check["critical"]) == ("pass", False)
+
+
+def test_in_process_metrics_expose_what_prometheus_client_metrics_would() -> None:
+    # HttpMetrics keeps plain numbers; SharedHttpMetrics (multi-process mode) uses
+    # prometheus-client's own metrics. A scrape must not tell them apart.
+    buckets = [0.005, 0.01, 0.1, 1.0]
+    own, reference = CollectorRegistry(), CollectorRegistry()
+    for metrics in (HttpMetrics(own, buckets), SharedHttpMetrics(reference, buckets)):
+        gauge = metrics.started("GET")
+        metrics.started("PROPFIND")
+        for method, route, status, seconds in [
+            ("GET", "/items/{item_id}", 200, 0.001),
+            ("GET", "/items/{item_id}", 201, 0.5),
+            ("GET", None, 404, 20.0),
+            ("GET", "/items/{item_id}", 503, 0.01),
+            ("PROPFIND", "/items/{item_id}", 405, 0.005),
+            ("GET", "/odd", 999, 0.1),
+        ]:
+            metrics.observe(method, route, status, seconds)
+        gauge.dec()
+
+    def samples(
+        registry: CollectorRegistry,
+    ) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        scraped = parse_metrics(generate_latest(registry).decode()).samples
+        return {key: value for key, value in scraped.items() if not key[0].endswith("_created")}
+
+    assert samples(own) == samples(reference)
+    created = [
+        k for k in parse_metrics(generate_latest(own).decode()).samples if "_created" in k[0]
+    ]
+    assert len(created) == 2 * 5  # requests and latency, one per series

@@ -122,3 +122,29 @@ async def test_installed_plugin_loads_from_its_entry_point(
     assert response.status_code == 200
     assert re.search(r"^http_requests_total\{", response.text, re.MULTILINE) is None  # none yet
     assert "# TYPE http_requests_total counter" in response.text
+
+
+def test_the_installed_module_implements_every_hook_of_the_plugin_class() -> None:
+    from faster_observability import plugin
+
+    def hooks(namespace: object) -> set[str]:
+        return {
+            name
+            for name in dir(namespace)
+            if name.startswith("faster_") and hasattr(getattr(namespace, name), "faster_impl")
+        }
+
+    assert hooks(plugin.ObservabilityPlugin) == hooks(plugin)
+
+
+def test_the_installed_plugin_refuses_a_public_metrics_endpoint_in_production() -> None:
+    from faster_core import FasterSettings, UnsafeSettingsError, create_app
+    from faster_observability import plugin
+
+    settings = FasterSettings(
+        _env_file=None,
+        env="production",
+        plugin_settings={"observability": {"metrics_endpoint": True}},
+    )
+    with pytest.raises(UnsafeSettingsError, match="FASTER_OBSERVABILITY_METRICS_ENDPOINT"):
+        create_app(settings, plugins=[plugin], load_entrypoints=False)

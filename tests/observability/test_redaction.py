@@ -92,3 +92,13 @@ def test_deep_nesting_is_cut_off_rather_than_walked_forever(redactor: Redactor) 
         node = node["child"]  # type: ignore[assignment]
     node["password"] = "deep"
     assert "deep" not in repr(redactor.value(value))
+
+
+@pytest.mark.parametrize("text", ["/eyJhbGciOiJIUzI1NiJ9", "eyJzdWIiOiIxMjM0NTY3ODkwIn0"])
+def test_a_jwt_header_without_any_separator_is_still_removed(redactor: Redactor, text: str) -> None:
+    # Text without separators or control characters skips the rules, unless it has `eyJ`.
+    assert "eyJ" not in redactor.text(text)
+
+
+def test_plain_paths_are_returned_as_they_are(redactor: Redactor) -> None:
+    assert redactor.text("/items/42/orders") == "/items/42/orders"

@@ -34,7 +34,7 @@ _LINE_HEAD = f', "logger": "{ACCESS_LOGGER}", "request_id": '
 
 def _json(value: str | None) -> str:
     """`value` as a JSON value (string or null), escaped as `json.dumps` escapes it."""
-    return "null" if value is None else str(encode_basestring(value))
+    return "null" if value is None else encode_basestring(value)
 
 
 class AccessLog:
@@ -76,10 +76,11 @@ class AccessLog:
         line = (
             f'{{"time": "{self.clock(time())}", "level": "{_LEVELS[level]}"'
             f"{_LINE_HEAD}{_json(current_request_id())}, "
-            f'"method": {_json(method)}, "route": {_json(route)}, "path": {_json(path)}, '
-            f'"status": {status}, "duration_ms": {duration * 1000:.3f}, '
-            f'"client": {_json(str(client[0]) if client else None)}{extra}, '
-            f'"message": {_json(f"{method} {path} {status}")}}}\n'
+            f'"method": {encode_basestring(method)}, "route": {_json(route)}, '
+            f'"path": {encode_basestring(path)}, "status": {status}, '
+            f'"duration_ms": {duration * 1000:.3f}, '
+            f'"client": {_json(str(client[0])) if client else "null"}{extra}, '
+            f'"message": {encode_basestring(f"{method} {path} {status}")}}}\n'
         )
         for handler in handlers:
             if not handler.write_json_line(line):

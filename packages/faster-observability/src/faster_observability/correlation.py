@@ -9,6 +9,7 @@ code running for the request sees them, and so do background tasks the request s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextvars import ContextVar, Token
 
 from starlette.types import Scope
@@ -97,13 +98,11 @@ def traceparent_header(scope: Scope) -> bytes | None:
     return None
 
 
-def enter_request(context: RequestContext) -> Token[RequestContext | None]:
-    """Make `context` the current request's (the middleware's job); pair with `leave_request`."""
-    return _context.set(context)
-
-
-def leave_request(token: Token[RequestContext | None]) -> None:
-    _context.reset(token)
+# `enter_request(context)` makes `context` the current request's (the middleware's job) and
+# returns the token to pass to `leave_request`. The context variable's own methods, not
+# functions calling them: they run twice per request.
+enter_request: Callable[[RequestContext | None], Token[RequestContext | None]] = _context.set
+leave_request: Callable[[Token[RequestContext | None]], None] = _context.reset
 
 
 def parse_traceparent(value: bytes) -> tuple[str, str] | None:

@@ -71,7 +71,7 @@ class UtcClock:
         if second != cached_second:
             prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
             self._cached = (second, prefix)
-        return "%s.%06dZ" % (prefix, (timestamp - second) * 1_000_000)
+        return f"{prefix}.{int((timestamp - second) * 1_000_000):06d}Z"
 
 
 def _structlog_context() -> dict[str, Any]:
@@ -169,9 +169,7 @@ class StructuredStreamHandler(logging.StreamHandler[TextIO]):
             with self.lock:  # type: ignore[union-attr]
                 self.stream.write(line)
                 self.stream.flush()
-        except RecursionError:
-            raise
-        except Exception:
+        except (OSError, ValueError):  # a failing or closed stream, a character it cannot encode
             return False
         return True
 

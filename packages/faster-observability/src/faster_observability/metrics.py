@@ -9,6 +9,7 @@ scrape aggregates every worker's.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from bisect import bisect_left
@@ -126,11 +127,14 @@ class HttpMetrics(Collector):
     """
 
     def __init__(self, registry: CollectorRegistry, buckets: list[float]) -> None:
-        self.bounds = sorted(buckets)
-        self._upper = [floatToGoString(bound) for bound in self.bounds] + ["+Inf"]
+        self.bounds = sorted(bound for bound in buckets if bound != math.inf)
+        # The `le` labels, written as prometheus-client's own histogram writes them.
+        upper = [floatToGoString(bound) for bound in self.bounds]  # type: ignore[no-untyped-call]
+        self._upper: list[str] = [*upper, "+Inf"]
         self._series: dict[tuple[str, str, int], list[float]] = {}
         self._in_progress: dict[str, _InProgress] = {}  # by method label
         self._gauges: dict[str, _InProgress] = {}  # by known method, to skip the label step
+        # prometheus-client's `disable_created_metrics()` switch, honoured as its metrics do.
         self._created = bool(getattr(prometheus_metrics, "_use_created", True))
         registry.register(self)
 

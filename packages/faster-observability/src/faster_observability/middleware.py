@@ -13,7 +13,6 @@ access log and tracing all off it sets the context and calls the app with `send`
 from __future__ import annotations
 
 from time import perf_counter
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +25,7 @@ from faster_observability.correlation import (
     traceparent_header,
 )
 from faster_observability.state import Observability
+from faster_observability.tracing import RequestSpan, Tracing
 
 __all__ = ["OBSERVABILITY_SLOT", "ObservabilityMiddleware"]
 
@@ -33,25 +33,7 @@ OBSERVABILITY_SLOT = (Slot.SECURITY_HEADERS + Slot.ERRORS) // 2 + 25
 """275: inside the security headers (and CORS at 250), outside the error boundary (300)."""
 
 
-def _record(
-    observability: Observability, context: RequestContext, duration: float, span: Any
-) -> None:
-    """Record a finished request: its metrics, its access line, the end of its span."""
-    route = route_template(context.scope)
-    metrics = observability.metrics
-    if metrics is not None:
-        metrics.http.observe(context.method, route, context.status or 500, duration)
-    access_log = observability.access_log
-    if access_log is not None:
-        access_log.emit(context, route, duration)
-    if span is not None:
-        span.end(context, route)
-
-
-def _start_span(observability: Observability, context: RequestContext) -> Any:
-    tracing = observability.tracing
-    if tracing is None:
-        return None
+def _start_span(tracing: Tracing, context: RequestContext) -> RequestSpan:
     raw = traceparent_header(context.scope)
     valid = raw is not None and context.trace_id is not None
     return tracing.start(context, raw.decode("latin-1") if valid and raw else None)
@@ -71,43 +53,66 @@ class ObservabilityMiddleware:
             return
         context = RequestContext(scope["method"], scope["path"], scope)
         token = enter_request(context)
-        try:
-            if observability.records:
-                await self._observed(observability, context, receive, send)
-            else:
+        if not observability.records:
+            try:
                 await self.app(scope, receive, send)
+            finally:
+                leave_request(token)
+            return
+        observer = _Observer(observability, context, send)
+        try:
+            await self.app(scope, receive, observer.send)
         finally:
+            observer.close()
             leave_request(token)
 
-    async def _observed(
-        self, observability: Observability, context: RequestContext, receive: Receive, send: Send
-    ) -> None:
-        """Call the app, timing it and recording the outcome once the response is sent (or the
-        app returned without sending it)."""
+
+class _Observer:
+    """One request's timing and outcome: `send` wraps the app's send."""
+
+    __slots__ = ("context", "gauge", "observability", "recorded", "send_", "span", "started")
+
+    def __init__(self, observability: Observability, context: RequestContext, send: Send) -> None:
+        self.observability = observability
+        self.context = context
+        self.send_ = send
         metrics = observability.metrics
-        gauge = metrics.http.started(context.method) if metrics is not None else None
-        span = _start_span(observability, context)
-        finished = False
-        started = perf_counter()
+        self.gauge = metrics.http.started(context.method) if metrics is not None else None
+        tracing = observability.tracing
+        self.span = None if tracing is None else _start_span(tracing, context)
+        self.recorded = False
+        self.started = perf_counter()
 
-        async def observed_send(message: Message) -> None:
-            nonlocal finished
-            if message["type"] == "http.response.start":
-                context.status = message["status"]
-            elif not finished and not message.get("more_body", False):
-                await send(message)
-                if message["type"] == "http.response.body":
-                    finished = True
-                    _record(observability, context, perf_counter() - started, span)
-                return
-            await send(message)
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.context.status = message["status"]
+        elif not message.get("more_body", False) and not self.recorded:
+            await self.send_(message)
+            if message["type"] == "http.response.body":
+                self.record()
+            return
+        await self.send_(message)
 
-        try:
-            await self.app(context.scope, receive, observed_send)
-        finally:
-            if not finished:
-                _record(observability, context, perf_counter() - started, span)
-            if gauge is not None:
-                gauge.dec()
-            if span is not None:
-                span.leave()
+    def record(self) -> None:
+        """Record the finished request: its metrics, its access line, the end of its span."""
+        self.recorded = True
+        duration = perf_counter() - self.started
+        context = self.context
+        observability = self.observability
+        route = route_template(context.scope)
+        metrics = observability.metrics
+        if metrics is not None:
+            metrics.http.observe(context.method, route, context.status or 500, duration)
+        access_log = observability.access_log
+        if access_log is not None:
+            access_log.emit(context, route, duration)
+        if self.span is not None:
+            self.span.end(context, route)
+
+    def close(self) -> None:
+        if not self.recorded:
+            self.record()
+        if self.gauge is not None:
+            self.gauge.dec()
+        if self.span is not None:
+            self.span.leave()

@@ -167,9 +167,7 @@ class ObservabilityPlugin:
             return None
         directory = multiprocess_directory(settings)
         registry = self.registry if self.registry is not None else CollectorRegistry()
-        http = http_metrics(
-            registry, settings.metrics_buckets, multiprocess=directory is not None
-        )
+        http = http_metrics(registry, settings.metrics_buckets, multiprocess=directory is not None)
         state = MetricsState(registry, http, directory)
         stack.callback(state.process_exited)
         # In plugin order; a failing implementation stops start-up naming its plugin.
@@ -200,6 +198,11 @@ def faster_exception_handlers(
     host: PluginHost,
 ) -> Mapping[type[Exception] | int, ExceptionHandler] | None:
     return ObservabilityPlugin().faster_exception_handlers(host)
+
+
+@hookimpl
+def faster_check_settings(host: PluginHost) -> Iterable[str]:
+    return ObservabilityPlugin().faster_check_settings(host)
 
 
 @hookimpl
