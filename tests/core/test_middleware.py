@@ -217,3 +217,52 @@ def test_base_http_middleware_is_refused(faster_app_factory: AppFactory) -> None
 
     with pytest.raises(ConfigurationError, match="'slow' declares Slow, a BaseHTTPMiddleware"):
         faster_app_factory(SlottedPlugin("slow", [MiddlewareSpec(Slow)]))
+
+
+async def test_a_security_header_the_app_set_is_left_as_set(faster_app_factory: AppFactory) -> None:
+    class FramedRoutes(RoutesPlugin):
+        @hookimpl
+        def faster_plugin_info(self) -> PluginInfo:
+            return PluginInfo("framed")
+
+        @hookimpl
+        def faster_routers(self) -> list[APIRouter]:
+            router = APIRouter()
+
+            @router.get("/framed")
+            async def framed() -> Response:
+                return Response("ok", headers={"x-frame-options": "SAMEORIGIN"})
+
+            return [router]
+
+    async with client_for(faster_app_factory(FramedRoutes())) as client:
+        response = await client.get("/framed")
+
+    assert response.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_the_standalone_middleware_adds_headers_without_the_plugin() -> None:
+    from fastapi import FastAPI
+
+    from faster_core.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
+
+    secured, identified = FastAPI(), FastAPI()
+    secured.add_middleware(SecurityHeadersMiddleware, hsts_max_age=60)
+    identified.add_middleware(RequestIdMiddleware)
+    for app in (secured, identified):
+
+        @app.get("/")
+        async def root() -> dict[str, str]:
+            return {}
+
+    async with client_for(secured, base_url="https://testserver") as client:
+        headers = (await client.get("/")).headers
+    assert headers["strict-transport-security"] == "max-age=60; includeSubDomains"
+    assert headers["x-frame-options"] == "DENY"
+    assert "x-request-id" not in headers
+
+    async with client_for(identified) as client:
+        headers = (await client.get("/")).headers
+    assert headers["x-request-id"]
+    assert "x-frame-options" not in headers

@@ -21,7 +21,7 @@ from faster_core.middleware import (
     GZipMiddleware,
     MiddlewareSpec,
     RequestIdMiddleware,
-    SecurityHeadersMiddleware,
+    SecurityHeaders,
     ServerErrorMiddleware,
     Slot,
     TrustedHostMiddleware,
@@ -59,9 +59,11 @@ class HttpPlugin:
     def faster_middleware(self, host: PluginHost) -> Iterable[MiddlewareSpec]:
         s = host.settings
         specs = [
-            MiddlewareSpec(RequestIdMiddleware, Slot.REQUEST_ID),
+            # One layer for the request id and the security headers (see RequestIdMiddleware).
             MiddlewareSpec(
-                SecurityHeadersMiddleware, Slot.SECURITY_HEADERS, {"hsts_max_age": s.hsts_max_age}
+                RequestIdMiddleware,
+                Slot.REQUEST_ID,
+                {"security": SecurityHeaders(hsts_max_age=s.hsts_max_age)},
             ),
             MiddlewareSpec(
                 BodyLimitMiddleware, Slot.BODY_LIMIT, {"max_body_size": s.max_body_size}

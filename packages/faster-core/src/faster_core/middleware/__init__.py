@@ -9,7 +9,7 @@ from faster_core.middleware.request_id import (
     RequestIdMiddleware,
     current_request_id,
 )
-from faster_core.middleware.security_headers import SecurityHeadersMiddleware
+from faster_core.middleware.security_headers import SecurityHeaders, SecurityHeadersMiddleware
 from faster_core.middleware.stack import MiddlewareSpec, Slot, install_middleware
 from faster_core.middleware.trusted_hosts import TrustedHostMiddleware
 
@@ -20,6 +20,7 @@ __all__ = [
     "GZipMiddleware",
     "MiddlewareSpec",
     "RequestIdMiddleware",
+    "SecurityHeaders",
     "SecurityHeadersMiddleware",
     "ServerErrorMiddleware",
     "Slot",
