@@ -1,0 +1,29 @@
+"""Public routes: the JSON Web Key Set other services verify our tokens with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from faster_auth.auth import Auth
+
+__all__ = ["jwks_router"]
+
+
+def jwks_router(path: str) -> APIRouter:
+    router = APIRouter(tags=["auth"])
+
+    @router.get(path, name="auth_jwks", response_model=None)
+    async def jwks(request: Request) -> JSONResponse:
+        auth: Auth = request.state.auth
+        body: dict[str, Any] = auth.jwks()
+        return JSONResponse(
+            body,
+            media_type="application/jwk-set+json",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    return router

@@ -1,0 +1,52 @@
+"""Request and response bodies of the account routes."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, Field, field_validator
+
+from faster_auth.passwords import MAX_PASSWORD_LENGTH
+
+__all__ = ["Credentials", "RefreshRequest", "Registration", "TokenPair", "UserOut"]
+
+
+def normalize_email(value: str) -> str:
+    email = value.strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or any(char.isspace() for char in email):
+        raise ValueError("not an email address")
+    return email
+
+
+class Credentials(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH, repr=False)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return normalize_email(value)
+
+
+class Registration(Credentials):
+    display_name: str | None = Field(default=None, max_length=200)
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=256, repr=False)
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int
+    refresh_token: str
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str | None
+    display_name: str | None
+    status: str
+    roles: list[str]
