@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import NoDecode
 
 from faster_core import Environment, PluginSettings
+from faster_core.settings import CommaList
 
 __all__ = ["MAX_LEEWAY", "AuthSettings", "unsafe_auth_settings"]
 
@@ -27,7 +26,7 @@ class AuthSettings(PluginSettings):
     private_key_file: Path | None = None
     generated_key_file: Path = Path(".faster-auth-key.pem")
     issuer: str = Field(default="urn:faster:local", min_length=1)
-    audience: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["faster"])
+    audience: CommaList = Field(default_factory=lambda: ["faster"])
     leeway: int = Field(default=30, ge=0)
     access_token_ttl: int = Field(default=900, gt=0)
     max_token_bytes: int = Field(default=8192, ge=256)
@@ -38,16 +37,6 @@ class AuthSettings(PluginSettings):
     refresh_token_ttl: int = Field(default=30 * 24 * 3600, gt=0)
     password_min_length: int = Field(default=10, ge=8, le=128)
     routes_prefix: str = "/auth"
-
-    @field_validator("audience", mode="before")
-    @classmethod
-    def _parse_list(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [item.strip() for item in text.split(",") if item.strip()]
-        return value
 
     @field_validator("audience")
     @classmethod

@@ -9,7 +9,7 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = [
@@ -18,13 +18,29 @@ __all__ = [
     "FasterSettings",
     "FeatureFlag",
     "PluginSettings",
+    "split_comma_list",
     "unsafe_settings",
 ]
 
 MIB = 1024 * 1024
 
-CommaList = Annotated[list[str], NoDecode]
-"""A list read from one env var, either as JSON (`["a", "b"]`) or comma separated (`a,b`)."""
+
+def split_comma_list(value: Any) -> Any:
+    """One env var's text as a list: JSON (`["a", "b"]`) or comma separated (`a, b`).
+
+    Use it as `Annotated[list[T], NoDecode, BeforeValidator(split_comma_list)]`; values that are
+    not text pass through to the field's own validation.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return value
+
+
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_comma_list)]
+"""A list of strings read from one env var, as JSON or comma separated."""
 
 
 class Environment(StrEnum):
@@ -101,24 +117,6 @@ class FasterSettings(BaseSettings):
 
     health_timeout: float = Field(default=2.0, gt=0)
     flags: dict[str, FeatureFlag] = Field(default_factory=dict)
-
-    @field_validator(
-        "plugins",
-        "disabled_plugins",
-        "cors_origins",
-        "cors_allow_methods",
-        "cors_allow_headers",
-        "trusted_hosts",
-        mode="before",
-    )
-    @classmethod
-    def _parse_list(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [item.strip() for item in text.split(",") if item.strip()]
-        return value
 
     @property
     def docs_enabled(self) -> bool:

@@ -7,15 +7,13 @@ plugins --json`) render them with the password replaced by `***`.
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
-
 from pydantic import Field, PrivateAttr, field_serializer, field_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from faster_core import Environment, PluginSettings
+from faster_core.settings import CommaList
 from faster_db.metrics import DBMetrics
 
 __all__ = ["DEFAULT_URL", "DBSettings", "redact_url"]
@@ -38,7 +36,7 @@ class DBSettings(PluginSettings):
     model_config = SettingsConfigDict(hide_input_in_errors=True)
 
     url: str = Field(default=DEFAULT_URL, repr=False)
-    replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
+    replica_urls: CommaList = Field(default_factory=list, repr=False)
     pool_size: int = Field(default=5, ge=1)
     max_overflow: int = Field(default=10, ge=0)
     pool_timeout: float = Field(default=30.0, gt=0)
@@ -60,16 +58,6 @@ class DBSettings(PluginSettings):
     @property
     def metrics(self) -> DBMetrics:
         return self._metrics
-
-    @field_validator("replica_urls", mode="before")
-    @classmethod
-    def _parse_list(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [item.strip() for item in text.split(",") if item.strip()]
-        return value
 
     @field_validator("url", "replica_urls")
     @classmethod

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
 from faster_core import Environment, PluginSettings
+from faster_core.settings import split_comma_list
 
 __all__ = ["DEFAULT_BUCKETS", "LogFormat", "ObservabilitySettings"]
 
@@ -27,18 +27,9 @@ class LogFormat(StrEnum):
     CONSOLE = "console"
 
 
-def _split(value: Any) -> Any:
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            return json.loads(text)
-        return [item.strip() for item in text.split(",") if item.strip()]
-    return value
-
-
 def _statuses(value: Any) -> Any:
     """`"429,500-599"` (or a list of ints and ranges) as a set of status codes."""
-    items = _split(value)
+    items = split_comma_list(value)
     if not isinstance(items, list | tuple | set | frozenset):
         return items
     codes: set[int] = set()
@@ -126,7 +117,7 @@ class ObservabilitySettings(PluginSettings):
     @field_validator("redact_keys", "metrics_allow", "metrics_buckets", mode="before")
     @classmethod
     def _parse_list(cls, value: Any) -> Any:
-        return _split(value)
+        return split_comma_list(value)
 
     @field_validator("sentry_capture_statuses", mode="before")
     @classmethod
