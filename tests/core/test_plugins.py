@@ -238,3 +238,35 @@ def test_a_wrapper_on_a_declarative_hook_is_refused() -> None:
 
     with pytest.raises(PluginError, match="'wrapping' wraps faster_routers"):
         create_app(settings(), plugins=[Wrapping("wrapping")], load_entrypoints=False)
+
+
+CLASS_PLUGIN = """
+from faster_core import PluginInfo, hookimpl
+
+class Counter:
+    def __init__(self):
+        self.calls = 0
+
+    @hookimpl
+    def faster_plugin_info(self):
+        return PluginInfo("counter", "1.0.0")
+
+    @hookimpl
+    def faster_configure_app(self):
+        self.calls += 1
+"""
+
+
+def test_an_entry_point_naming_a_class_gets_a_fresh_instance_per_app(
+    install_plugin: InstallPlugin,
+) -> None:
+    install_plugin("counter", CLASS_PLUGIN, target="sample_faster_counter:Counter")
+
+    first = create_app(settings(), load_entrypoints=True)
+    second = create_app(settings(), load_entrypoints=True)
+
+    one = first.state.faster.pm.get_plugin("counter")
+    two = second.state.faster.pm.get_plugin("counter")
+    assert type(one).__name__ == "Counter"
+    assert one is not two
+    assert (one.calls, two.calls) == (1, 1)  # each app configured its own instance once

@@ -267,6 +267,9 @@ def _load(candidate: _Candidate) -> PluginInfo:
                 f"plugin {ep.name!r} (entry point {ep.value!r}) failed to import: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
+        if isinstance(candidate.plugin, type):
+            # A plugin class gets a fresh instance per app: per-app state without globals.
+            candidate.plugin = candidate.plugin()
     info = _describe(candidate.plugin)
     if info.name != candidate.name:
         raise PluginLoadError(

@@ -59,7 +59,8 @@ def _settings(host: PluginHost) -> ObservabilitySettings:
 
 
 class ObservabilityPlugin:
-    """The plugin as an object. `registry` replaces the app's own Prometheus registry (an
+    """The plugin; the entry point names this class, so each app gets its own instance.
+    `registry` replaces the app's own Prometheus registry (an
     isolated one from a test, say); `log_stream` receives the log lines instead of stderr."""
 
     def __init__(
@@ -173,48 +174,3 @@ class ObservabilityPlugin:
         # In plugin order; a failing implementation stops start-up naming its plugin.
         host.call_in_order("faster_observability_metrics", registry=registry, host=host)
         return state
-
-
-# -- the installed plugin: the entry point loads this module --------------------------------
-
-
-@hookimpl
-def faster_plugin_info() -> PluginInfo:
-    return ObservabilityPlugin().faster_plugin_info()
-
-
-@hookimpl
-def faster_add_hookspecs(pm: pluggy.PluginManager) -> None:
-    ObservabilityPlugin().faster_add_hookspecs(pm)
-
-
-@hookimpl
-def faster_middleware(host: PluginHost) -> Iterable[MiddlewareSpec]:
-    return ObservabilityPlugin().faster_middleware(host)
-
-
-@hookimpl
-def faster_exception_handlers(
-    host: PluginHost,
-) -> Mapping[type[Exception] | int, ExceptionHandler] | None:
-    return ObservabilityPlugin().faster_exception_handlers(host)
-
-
-@hookimpl
-def faster_check_settings(host: PluginHost) -> Iterable[str]:
-    return ObservabilityPlugin().faster_check_settings(host)
-
-
-@hookimpl
-def faster_routers(host: PluginHost) -> Iterable[APIRouter]:
-    return ObservabilityPlugin().faster_routers(host)
-
-
-@hookimpl
-def faster_health_checks(host: PluginHost) -> Iterable[HealthCheck]:
-    return ObservabilityPlugin().faster_health_checks(host)
-
-
-@hookimpl
-def faster_lifespan(host: PluginHost) -> PluginLifespan:
-    return ObservabilityPlugin().faster_lifespan(host)
