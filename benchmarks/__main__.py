@@ -111,8 +111,7 @@ def _in_process_rows(
                 "" if is_base else f"{overhead:+.1f}",
                 "" if is_base else f"{ratio:.3f}",
                 "" if is_base else f"{server_ratio:.3f}",
-                "baseline" if is_base else (target.describe() if target else "-"),
-                {None: "", True: "met", False: "NOT MET"}[met],
+                *_verdict_cells(r.variant, met),
                 f"{r.gen2_per_10k:.2f}",
             ]
         )
@@ -203,8 +202,7 @@ def server(variants: Sequence[Variant], args: argparse.Namespace) -> dict[str, A
                 f"{ratio:.3f}",
                 f"{r.median_cpu_us:.1f}",
                 "" if is_base else f"{overhead:+.1f}",
-                "baseline" if is_base else (target.describe() if target else "-"),
-                {None: "", True: "met", False: "NOT MET"}[met],
+                *_verdict_cells(r.variant, met),
             ]
         )
         records.append(
@@ -261,8 +259,7 @@ def instructions(variants: Sequence[Variant], args: argparse.Namespace) -> dict[
                 "" if is_base else f"{r.per_request - base:+,.0f}",
                 "" if is_base else f"{overhead_us:+.1f}",
                 "" if is_base else f"{server_ratio:.3f}",
-                "baseline" if is_base else (target.describe() if target else "-"),
-                {None: "", True: "met", False: "NOT MET"}[met],
+                *_verdict_cells(r.variant, met),
             ]
         )
         records.append(
@@ -284,6 +281,14 @@ def instructions(variants: Sequence[Variant], args: argparse.Namespace) -> dict[
     )
     _print_descriptions(variants)
     return {"mode": "instructions", "results": records}
+
+
+def _verdict_cells(variant: Variant, met: bool | None) -> tuple[str, str]:
+    """The target and result columns of a variant's row."""
+    if variant.name == variant.baseline:
+        return "baseline", ""
+    target = variant.target.describe() if variant.target else "-"
+    return target, {None: "", True: "met", False: "NOT MET"}[met]
 
 
 def _print_descriptions(variants: Sequence[Variant]) -> None:
