@@ -61,3 +61,29 @@ def test_users_fixtures_work_through_the_installed_pytest_plugin(pytester: pytes
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
 
     result.assert_outcomes(passed=3)
+
+
+OVERRIDDEN_SETTINGS = """
+import pytest
+from faster_core import FasterSettings
+
+
+@pytest.fixture
+def faster_settings():
+    return FasterSettings(_env_file=None, env="test", title="From the fixture")
+
+
+def test_factory_builds_on_the_settings_fixture(faster_app_factory):
+    assert faster_app_factory().title == "From the fixture"
+    overridden = faster_app_factory(debug=True)
+    assert overridden.title == "From the fixture"
+    assert overridden.state.faster.settings.debug is True
+"""
+
+
+def test_the_factory_builds_on_an_overridden_settings_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=OVERRIDDEN_SETTINGS)
+
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1)

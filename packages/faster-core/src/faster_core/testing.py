@@ -3,7 +3,7 @@
 Fixtures:
     faster_settings: core settings for tests (`env=test`, no `.env` file).
     faster_app_factory: builds an app: `faster_app_factory(*plugins, load_entrypoints=False,
-        **settings_overrides)`.
+        **settings_overrides)`, the overrides applied over `faster_settings`.
     faster_app: an app from `faster_app_factory()` with no extra plugins.
     faster_client: an `httpx.AsyncClient` over ASGI, the app's lifespan running around it.
 
@@ -46,9 +46,13 @@ def faster_settings() -> FasterSettings:
 
 
 @pytest.fixture
-def faster_app_factory() -> AppFactory:
+def faster_app_factory(faster_settings: FasterSettings) -> AppFactory:
     def factory(*plugins: object, load_entrypoints: bool = False, **overrides: Any) -> FastAPI:
-        settings = FasterSettings(_env_file=None, **{"env": Environment.TEST, **overrides})
+        settings = (
+            FasterSettings.model_validate({**faster_settings.model_dump(), **overrides})
+            if overrides
+            else faster_settings
+        )
         return create_app(settings, plugins=list(plugins), load_entrypoints=load_entrypoints)
 
     return factory
