@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -12,7 +14,13 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
-from faster_core import ConflictError, PluginInfo, ServiceUnavailableError, hookimpl
+from faster_core import (
+    ConflictError,
+    PluginInfo,
+    ServiceUnavailableError,
+    hookimpl,
+    problem_response,
+)
 from faster_core.testing import AppFactory, client_for
 
 pytestmark = pytest.mark.anyio
@@ -181,3 +189,9 @@ async def test_request_id_is_accepted_when_well_formed_and_replaced_otherwise(ap
     assert re.fullmatch(r"[0-9a-f]{32}", replaced.headers["x-request-id"])
     assert re.fullmatch(r"[0-9a-f]{32}", generated.headers["x-request-id"])
     assert replaced.headers["x-request-id"] != generated.headers["x-request-id"]
+
+
+def test_an_http_status_enum_becomes_a_plain_status_code() -> None:
+    response = problem_response({"path": "/x", "state": {}}, HTTPStatus.NOT_FOUND)
+    assert type(response.status_code) is int
+    assert json.loads(response.body)["status"] == 404

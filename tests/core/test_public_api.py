@@ -28,6 +28,8 @@ EXPECTED = {
     "PluginSettings",
     "PluginStartupError",
     "ProblemError",
+    "RequestObserver",
+    "RequestWatch",
     "ServiceUnavailableError",
     "Slot",
     "UnsafeSettingsError",

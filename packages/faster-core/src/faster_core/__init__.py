@@ -23,7 +23,13 @@ from faster_core.flags import FeatureFlags, require_flag
 from faster_core.health import CheckResult, HealthCheck
 from faster_core.hookspecs import hookimpl, hookspec
 from faster_core.lifespan import PluginLifespan
-from faster_core.middleware import MiddlewareSpec, Slot, current_request_id
+from faster_core.middleware import (
+    MiddlewareSpec,
+    RequestObserver,
+    RequestWatch,
+    Slot,
+    current_request_id,
+)
 from faster_core.plugins import PluginHost, PluginInfo
 from faster_core.problems import problem_response
 from faster_core.settings import Environment, FasterSettings, FeatureFlag, PluginSettings
@@ -52,6 +58,8 @@ __all__ = [
     "PluginSettings",
     "PluginStartupError",
     "ProblemError",
+    "RequestObserver",
+    "RequestWatch",
     "ServiceUnavailableError",
     "Slot",
     "UnsafeSettingsError",

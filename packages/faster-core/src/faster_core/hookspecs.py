@@ -9,7 +9,7 @@ accept any subset of the documented arguments. Plugins are called in their resol
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from faster_core.health import HealthCheck
     from faster_core.lifespan import PluginLifespan
-    from faster_core.middleware import MiddlewareSpec
+    from faster_core.middleware import MiddlewareSpec, RequestObserver
     from faster_core.plugins import PluginHost, PluginInfo
     from faster_core.problems import ExceptionHandler
 
@@ -123,6 +123,24 @@ def faster_middleware(host: PluginHost) -> Iterable[MiddlewareSpec] | None:
 
 
 @hookspec
+def faster_request_observers(host: PluginHost) -> Iterable[RequestObserver] | None:
+    """Observers that watch every HTTP request from the request id's pass (access logs, metrics).
+
+    Called once while the app is built, by the `http` plugin; with it disabled nobody is called
+    and a plugin that must observe adds a middleware of its own instead. Watching from the
+    outermost layer's existing pass costs a request a few calls, where a middleware of one's own
+    costs a layer and a wrapped `send`.
+
+    Args:
+        host: the app's plugin host.
+
+    Returns:
+        :class:`~faster_core.middleware.RequestObserver` values; each request is shown to them
+        in plugin order, and every response is seen, errors answered by the core included.
+    """
+
+
+@hookspec
 def faster_exception_handlers(
     host: PluginHost,
 ) -> Mapping[type[Exception] | int, ExceptionHandler] | None:
@@ -186,6 +204,32 @@ def faster_configure_app(app: FastAPI, host: PluginHost) -> None:
 
     Returns:
         Nothing.
+    """
+
+
+# -- introspection: called while debug surfaces describe the app ----------------------------
+
+
+@hookspec
+def faster_describe_route(route: object, host: PluginHost) -> Mapping[str, Any] | None:
+    """What this plugin enforces on one route: roles, a rate limit, a response cache.
+
+    Called once per route each time the routes are described (`GET /-/routes`, the developer
+    console, `faster routes`), never while serving requests. The core itself reports whether a
+    route needs a bearer credential (any FastAPI `SecurityBase` among its dependencies); plugins
+    add what only they can recognise. `faster_core.introspection.route_dependencies(route)`
+    lists the route's dependency callables, router-level ones included.
+
+    Args:
+        route: the route: a Starlette / FastAPI route, or for routers included into the app
+            FastAPI's `RouteContext`; read `path`, `endpoint` and `dependant` with `getattr`.
+        host: the app's plugin host.
+
+    Returns:
+        A JSON-serialisable mapping merged into the route's `policy`: `roles` (a list; lists
+        from several plugins are joined), `rate_limit` (text such as `"5/60s"`), `cache`
+        (a mapping such as `{"ttl": 60.0}`), or any other key of the plugin's own; `None`
+        when the plugin has nothing to say about this route.
     """
 
 

@@ -5,16 +5,25 @@ Served under `/-/` only when debug is on outside production; also used by the CL
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import fastapi.routing
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.security.base import SecurityBase
 from pydantic_settings import BaseSettings
 
 from faster_core.plugins import PluginHost
 from faster_core.problems import SENSITIVE_NAME
 
-__all__ = ["describe_plugins", "describe_routes", "describe_settings", "introspection_router"]
+__all__ = [
+    "describe_plugins",
+    "describe_routes",
+    "describe_settings",
+    "introspection_router",
+    "route_dependencies",
+    "route_policy",
+]
 
 REDACTED = "**********"
 
@@ -45,18 +54,55 @@ def describe_routes(app: FastAPI) -> list[dict[str, Any]]:
     # FastAPI 0.160+ keeps included routers as lazy entries; iter_route_contexts flattens them.
     iter_contexts = getattr(fastapi.routing, "iter_route_contexts", None)
     routes = iter_contexts(app.routes) if iter_contexts else app.routes
-    edge_routes = app.state.faster.edge_routes if hasattr(app.state, "faster") else []
-    return [_describe_route(route) for route in [*edge_routes, *routes]]
+    host: PluginHost | None = getattr(app.state, "faster", None)
+    edge_routes = host.edge_routes if host is not None else []
+    return [_describe_route(route, host) for route in [*edge_routes, *routes]]
 
 
-def _describe_route(route: Any) -> dict[str, Any]:
+def _describe_route(route: Any, host: PluginHost | None) -> dict[str, Any]:
     endpoint = getattr(route, "endpoint", None)
     return {
         "path": getattr(route, "path", None) or "",
         "methods": sorted(getattr(route, "methods", None) or []),
         "name": getattr(route, "name", None),
         "endpoint": f"{endpoint.__module__}.{endpoint.__qualname__}" if endpoint else None,
+        "policy": route_policy(route, host),
     }
+
+
+def route_dependencies(route: object) -> list[Callable[..., Any]]:
+    """The callables of every dependency of `route`, depth first, router-level ones included."""
+    calls: list[Callable[..., Any]] = []
+    pending = list(reversed(getattr(getattr(route, "dependant", None), "dependencies", [])))
+    while pending:
+        dependant = pending.pop()
+        if dependant.call is not None:
+            calls.append(dependant.call)
+        pending.extend(reversed(dependant.dependencies))
+    return calls
+
+
+def route_policy(route: object, host: PluginHost | None) -> dict[str, Any]:
+    """What guards `route`: bearer auth (from FastAPI security dependencies), then what each
+    plugin's `faster_describe_route` adds (roles, rate limit, cache)."""
+    calls: list[object] = [*route_dependencies(route)]
+    schemes = [call for call in calls if isinstance(call, SecurityBase)]
+    auth = "none"
+    if schemes:
+        auth = "required" if any(getattr(s, "auto_error", True) for s in schemes) else "optional"
+    policy: dict[str, Any] = {
+        "auth": auth,
+        "schemes": sorted({s.scheme_name for s in schemes}),
+        "roles": [],
+        "rate_limit": None,
+        "cache": None,
+    }
+    if host is None:
+        return policy
+    for _plugin, described in host.call_in_order("faster_describe_route", route=route, host=host):
+        for key, value in described.items():
+            policy[key] = sorted({*policy["roles"], *value}) if key == "roles" else value
+    return policy
 
 
 def describe_settings(host: PluginHost) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from fastapi import APIRouter
 
 from faster_core._version import __version__
+from faster_core.console import console_router
 from faster_core.exceptions import ConfigurationError
 from faster_core.health import HealthCheck, HealthEndpointsMiddleware, health_router
 from faster_core.hookspecs import hookimpl
@@ -21,10 +22,12 @@ from faster_core.middleware import (
     GZipMiddleware,
     MiddlewareSpec,
     RequestIdMiddleware,
+    RequestObserver,
     SecurityHeaders,
     ServerErrorMiddleware,
     Slot,
     TrustedHostMiddleware,
+    observe_all,
 )
 from faster_core.plugins import PluginHost, PluginInfo
 from faster_core.problems import ExceptionHandler, problem_exception_handlers
@@ -58,12 +61,21 @@ class HttpPlugin:
     @hookimpl
     def faster_middleware(self, host: PluginHost) -> Iterable[MiddlewareSpec]:
         s = host.settings
+        observers: list[RequestObserver] = [
+            observer
+            for _, declared in host.call_in_order("faster_request_observers", host=host)
+            for observer in declared
+        ]
         specs = [
-            # One layer for the request id and the security headers (see RequestIdMiddleware).
+            # One layer for the request id, the security headers and the request observers
+            # (see RequestIdMiddleware).
             MiddlewareSpec(
                 RequestIdMiddleware,
                 Slot.REQUEST_ID,
-                {"security": SecurityHeaders(hsts_max_age=s.hsts_max_age)},
+                {
+                    "security": SecurityHeaders(hsts_max_age=s.hsts_max_age),
+                    "observer": observe_all(observers),
+                },
             ),
             MiddlewareSpec(
                 BodyLimitMiddleware, Slot.BODY_LIMIT, {"max_body_size": s.max_body_size}
@@ -121,7 +133,8 @@ class HealthPlugin:
 
 
 class IntrospectionPlugin:
-    """`/-/plugins`, `/-/routes` and `/-/settings`, only with debug on outside production."""
+    """`/-/plugins`, `/-/routes`, `/-/settings` and the developer console (`/-/console`), only
+    with debug on outside production."""
 
     @hookimpl
     def faster_plugin_info(self) -> PluginInfo:
@@ -129,7 +142,9 @@ class IntrospectionPlugin:
 
     @hookimpl
     def faster_routers(self, host: PluginHost) -> Iterable[APIRouter]:
-        return [introspection_router()] if host.settings.debug_surfaces else []
+        if not host.settings.debug_surfaces:
+            return []
+        return [introspection_router(), console_router()]
 
 
 def builtin_plugins() -> list[object]:

@@ -51,6 +51,7 @@ def problem_response(
     extensions: Mapping[str, Any] | None = None,
 ) -> Response:
     """A problem+json response for the request in `scope`."""
+    status = int(status)  # an `HTTPStatus` would reach the server and the logs as an enum
     phrase = _phrase(status)
     body: dict[str, Any] = {
         "type": type_,

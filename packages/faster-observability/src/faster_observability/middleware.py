@@ -1,22 +1,24 @@
-"""The per-request middleware: correlation context, HTTP metrics and the access-log line.
+"""The per-request observer: correlation context, HTTP metrics and the access-log line.
 
-One pure ASGI layer does all three, timing the request once. It sits at `OBSERVABILITY_SLOT`,
-between the core's security headers and its error boundary, so it runs inside the request id
-and sees the 500 the boundary answers for an unhandled exception. The line and the metrics are
-recorded when the last body chunk has been sent (before any background task runs), or when the
-app returns without finishing a response.
+It watches each request from the core's request id pass (`faster_request_observers`), which
+is the outermost layer: it sees every response, the 500 the core's error boundary answers for
+an unhandled exception included, and costs no layer of its own. Without the core's `http`
+plugin it runs in an `ObserverMiddleware` at `OBSERVABILITY_SLOT` instead. The line and the
+metrics are recorded when the last body chunk has been sent (before any background task runs),
+or when the app returns without finishing a response.
 
 It runs for every request, so it does only what the app's settings ask for: with metrics, the
-access log and tracing all off it sets the context and calls the app with `send` unwrapped.
+access log and tracing all off it only sets the request context.
 """
 
 from __future__ import annotations
 
+from contextvars import Token
 from time import perf_counter
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
-from faster_core import Slot
+from faster_core import RequestWatch, Slot
 from faster_observability.correlation import (
     RequestContext,
     enter_request,
@@ -27,10 +29,10 @@ from faster_observability.correlation import (
 from faster_observability.state import Observability
 from faster_observability.tracing import RequestSpan, Tracing
 
-__all__ = ["OBSERVABILITY_SLOT", "ObservabilityMiddleware"]
+__all__ = ["OBSERVABILITY_SLOT", "ObservabilityObserver"]
 
 OBSERVABILITY_SLOT = (Slot.SECURITY_HEADERS + Slot.ERRORS) // 2 + 25
-"""275: inside the security headers (and CORS at 250), outside the error boundary (300)."""
+"""275 (without the core's `http` plugin): inside CORS (250), outside the error boundary (300)."""
 
 
 def _start_span(tracing: Tracing, context: RequestContext) -> RequestSpan:
@@ -39,43 +41,53 @@ def _start_span(tracing: Tracing, context: RequestContext) -> RequestSpan:
     return tracing.start(context, raw.decode("latin-1") if valid and raw else None)
 
 
-class ObservabilityMiddleware:
+class ObservabilityObserver:
     """Sets the request context, and records metrics and the access log for each request."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def request_started(self, scope: Scope, request_id: str) -> RequestWatch | None:
         state = scope.get("state")
         observability = state.get("observability") if state else None
-        if observability is None or scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+        if observability is None:
+            return None
         context = RequestContext(scope["method"], scope["path"], scope)
         token = enter_request(context)
         if not observability.records:
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                leave_request(token)
-            return
-        observer = _Observer(observability, context, send)
-        try:
-            await self.app(scope, receive, observer.send)
-        finally:
-            observer.close()
-            leave_request(token)
+            return _ContextOnly(token)
+        return _Recorder(observability, context, token)
 
 
-class _Observer:
-    """One request's timing and outcome: `send` wraps the app's send."""
+class _ContextOnly:
+    """The watch of a request nothing is recorded for: it only ends the request context."""
 
-    __slots__ = ("context", "gauge", "observability", "recorded", "send_", "span", "started")
+    __slots__ = ("token",)
 
-    def __init__(self, observability: Observability, context: RequestContext, send: Send) -> None:
+    def __init__(self, token: Token[RequestContext | None]) -> None:
+        self.token = token
+
+    def response_started(self, message: Message) -> None:
+        pass
+
+    def response_finished(self) -> None:
+        pass
+
+    def request_finished(self) -> None:
+        leave_request(self.token)
+
+
+class _Recorder:
+    """One request's timing and outcome."""
+
+    __slots__ = ("context", "gauge", "observability", "recorded", "span", "started", "token")
+
+    def __init__(
+        self,
+        observability: Observability,
+        context: RequestContext,
+        token: Token[RequestContext | None],
+    ) -> None:
         self.observability = observability
         self.context = context
-        self.send_ = send
+        self.token = token
         metrics = observability.metrics
         self.gauge = metrics.http.started(context.method) if metrics is not None else None
         tracing = observability.tracing
@@ -83,15 +95,21 @@ class _Observer:
         self.recorded = False
         self.started = perf_counter()
 
-    async def send(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self.context.status = message["status"]
-        elif not message.get("more_body", False) and not self.recorded:
-            await self.send_(message)
-            if message["type"] == "http.response.body":
-                self.record()
-            return
-        await self.send_(message)
+    def response_started(self, message: Message) -> None:
+        self.context.status = message["status"]
+
+    def response_finished(self) -> None:
+        if not self.recorded:
+            self.record()
+
+    def request_finished(self) -> None:
+        if not self.recorded:
+            self.record()
+        if self.gauge is not None:
+            self.gauge.dec()
+        if self.span is not None:
+            self.span.leave()
+        leave_request(self.token)
 
     def record(self) -> None:
         """Record the finished request: its metrics, its access line, the end of its span."""
@@ -108,11 +126,3 @@ class _Observer:
             access_log.emit(context, route, duration)
         if self.span is not None:
             self.span.end(context, route)
-
-    def close(self) -> None:
-        if not self.recorded:
-            self.record()
-        if self.gauge is not None:
-            self.gauge.dec()
-        if self.span is not None:
-            self.span.leave()

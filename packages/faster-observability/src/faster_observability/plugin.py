@@ -27,6 +27,7 @@ from faster_core import (
     Slot,
     hookimpl,
 )
+from faster_core.middleware import ObserverMiddleware, RequestObserver
 from faster_core.problems import ExceptionHandler, problem_exception_handlers
 from faster_observability import hookspecs
 from faster_observability._version import __version__
@@ -35,7 +36,7 @@ from faster_observability.health import observability_health_checks
 from faster_observability.logs import install_logging
 from faster_observability.metrics import MetricsState, http_metrics, multiprocess_directory
 from faster_observability.metrics_endpoint import metrics_router
-from faster_observability.middleware import OBSERVABILITY_SLOT, ObservabilityMiddleware
+from faster_observability.middleware import OBSERVABILITY_SLOT, ObservabilityObserver
 from faster_observability.redaction import Redactor
 from faster_observability.sentry import (
     SentryCaptureMiddleware,
@@ -78,9 +79,16 @@ class ObservabilityPlugin:
         pm.add_hookspecs(hookspecs)
 
     @hookimpl
+    def faster_request_observers(self) -> Iterable[RequestObserver]:
+        return [ObservabilityObserver()]
+
+    @hookimpl
     def faster_middleware(self, host: PluginHost) -> Iterable[MiddlewareSpec]:
         settings = _settings(host)
-        specs = [MiddlewareSpec(ObservabilityMiddleware, OBSERVABILITY_SLOT)]
+        specs = []
+        if not host.is_enabled("http"):  # else the core's request id pass tells the observer
+            observer = {"observer": ObservabilityObserver()}
+            specs.append(MiddlewareSpec(ObserverMiddleware, OBSERVABILITY_SLOT, observer))
         if settings.sentry_dsn is not None:
             options = {
                 "capture_statuses": settings.sentry_capture_statuses,

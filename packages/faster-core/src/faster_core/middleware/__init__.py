@@ -4,6 +4,12 @@ from faster_core.middleware.body_limit import BodyLimitMiddleware
 from faster_core.middleware.cors import CORSMiddleware
 from faster_core.middleware.errors import ServerErrorMiddleware
 from faster_core.middleware.gzip import GZipMiddleware
+from faster_core.middleware.observers import (
+    ObserverMiddleware,
+    RequestObserver,
+    RequestWatch,
+    observe_all,
+)
 from faster_core.middleware.request_id import (
     REQUEST_ID_HEADER,
     RequestIdMiddleware,
@@ -19,7 +25,10 @@ __all__ = [
     "CORSMiddleware",
     "GZipMiddleware",
     "MiddlewareSpec",
+    "ObserverMiddleware",
     "RequestIdMiddleware",
+    "RequestObserver",
+    "RequestWatch",
     "SecurityHeaders",
     "SecurityHeadersMiddleware",
     "ServerErrorMiddleware",
@@ -27,4 +36,5 @@ __all__ = [
     "TrustedHostMiddleware",
     "current_request_id",
     "install_middleware",
+    "observe_all",
 ]
