@@ -172,6 +172,65 @@ def test_plugins_add_their_own_commands(install_plugin: InstallPlugin, site_dir:
     assert "hello" in helped.stdout
 
 
+APP_MODULE = """
+import click
+from faster_core import FasterSettings, PluginInfo, create_app, hookimpl
+
+
+class Shelf:
+    @hookimpl
+    def faster_plugin_info(self):
+        return PluginInfo("shelf", "0.3.0")
+
+    @hookimpl
+    def faster_cli_commands(self, host):
+        @click.command()
+        def stock():
+            click.echo(f"stock of {host.settings.title}")
+        return [stock]
+
+
+def create():
+    return create_app(FasterSettings(title="Shop"), plugins=[Shelf()], load_entrypoints=False)
+
+
+app = create()
+"""
+
+
+@pytest.mark.parametrize("target", ["shop:create", "shop:app"])
+def test_app_option_uses_the_plugins_an_app_passes_to_create_app(
+    tmp_path: Path, target: str
+) -> None:
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "shop.py").write_text(APP_MODULE)
+    app_dir = str(tmp_path / "project")
+
+    listed = run_cli("--app", target, "--app-dir", app_dir, "plugins", "--json", cwd=tmp_path)
+    command = run_cli("stock", cwd=tmp_path / "project", env={"FASTER_APP": target})
+    checked = run_cli("--app", target, "--app-dir", app_dir, "check", cwd=tmp_path)
+    without = run_cli("stock", cwd=tmp_path / "project")
+
+    assert listed.returncode == 0, listed.stderr
+    assert "shelf" in {p["name"] for p in json.loads(listed.stdout)}
+    assert command.returncode == 0, command.stderr
+    assert command.stdout.strip() == "stock of Shop"
+    assert checked.returncode == 0, checked.stderr
+    assert "shelf" in checked.stdout
+    assert without.returncode == 2
+    assert "No such command 'stock'" in without.stderr
+
+
+def test_app_option_refuses_what_is_not_a_faster_app(tmp_path: Path) -> None:
+    (tmp_path / "plain.py").write_text("from fastapi import FastAPI\napp = FastAPI()\n")
+
+    result = run_cli("--app", "plain:app", "plugins", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "not an app made by create_app" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_run_with_no_app_serves_health_and_docs(tmp_path: Path) -> None:
     with serving(cwd=tmp_path) as (base, _):
         ready = wait_for(f"{base}/health/ready")

@@ -26,15 +26,39 @@ __all__ = ["main"]
 DEFAULT_APP = "faster_core.app:create_app"
 
 
-def _build_host() -> PluginHost:
-    return PluginHost.build(FasterSettings(), builtins=builtin_plugins())
+def _host_for(ctx: click.Context) -> PluginHost:
+    """The plugins of the app `--app` names (`module:attribute`, an app or a factory), or
+    without one those `create_app()` would enable: the installed ones, from the settings."""
+    app_target = _app_target(ctx)
+    if app_target is None:
+        return PluginHost.build(FasterSettings(), builtins=builtin_plugins())
+    app = _import_app(app_target)
+    if callable(app) and not hasattr(app, "state"):
+        app = app()
+    host = getattr(getattr(app, "state", None), "faster", None)
+    if not isinstance(host, PluginHost):
+        raise click.BadParameter(f"{app_target} is not an app made by create_app", param_hint="APP")
+    return host
+
+
+def _app_target(ctx: click.Context) -> str | None:
+    """`--app`, with `--app-dir` put first on `sys.path` (plugin commands are looked up before
+    the group's own callback runs, so this cannot wait for it)."""
+    params = ctx.find_root().params
+    target = params.get("app")
+    if not target:
+        return None
+    app_dir = str(Path(params.get("app_dir") or ".").resolve())
+    if app_dir not in sys.path:
+        sys.path.insert(0, app_dir)
+    return str(target)
 
 
 class _PluginCommandGroup(click.Group):
     """The core's commands, then those of enabled plugins, found when first asked for."""
 
-    def _plugin_commands(self) -> dict[str, click.Command]:
-        host = _build_host()
+    def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        host = _host_for(ctx)
         return {
             command.name or "": command
             for _, commands in host.call_in_order("faster_cli_commands", host=host)
@@ -43,7 +67,7 @@ class _PluginCommandGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         try:
-            extra = self._plugin_commands()
+            extra = self._plugin_commands(ctx)
         except (FasterError, ValidationError):
             extra = {}  # `faster check` reports why; listing the core's commands still helps
         return sorted({*super().list_commands(ctx), *extra})
@@ -53,15 +77,26 @@ class _PluginCommandGroup(click.Group):
         if command is not None:
             return command
         try:
-            return self._plugin_commands().get(cmd_name)
+            return self._plugin_commands(ctx).get(cmd_name)
         except (FasterError, ValidationError) as exc:
             raise click.ClickException(f"cannot load plugin commands: {exc}") from exc
 
 
 @click.group(cls=_PluginCommandGroup)
 @click.version_option(__version__, prog_name="faster")
-def main() -> None:
+@click.option(
+    "--app",
+    envvar="FASTER_APP",
+    help="The app ('module:attribute', an app or a factory) whose plugins `plugins`, `check`, "
+    "`routes` and the plugins' commands use, for an app passing plugins to create_app; "
+    "without it, the installed plugins.",
+)
+@click.option(
+    "--app-dir", default=".", show_default=True, help="Directory put first on sys.path for --app."
+)
+def main(app: str | None, app_dir: str) -> None:
     """Faster: FastAPI with plugins."""
+    del app, app_dir  # read where the commands need them (see _app_target)
 
 
 @main.command()
@@ -101,9 +136,10 @@ def run(
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def plugins(as_json: bool) -> None:
+@click.pass_context
+def plugins(ctx: click.Context, as_json: bool) -> None:
     """List every plugin: name, version, state, order and the hooks it implements."""
-    described = describe_plugins(_build_host())
+    described = describe_plugins(_host_for(ctx))
     if as_json:
         click.echo(json.dumps(described, indent=2))
         return
@@ -122,25 +158,27 @@ def plugins(as_json: bool) -> None:
 
 @main.command()
 @click.argument("app", required=False)
-def routes(app: str | None) -> None:
-    """List the routes of APP ('module:attribute'), or of the default app."""
-    described = describe_routes(_import_app(app) if app else create_app())
+@click.pass_context
+def routes(ctx: click.Context, app: str | None) -> None:
+    """List the routes of APP ('module:attribute'; default: --app), or of the default app."""
+    target = app or _app_target(ctx)
+    described = describe_routes(_import_app(target) if target else create_app())
     rows = [(",".join(r["methods"]) or "-", r["path"], r["name"] or "-") for r in described]
     _echo_table(("METHODS", "PATH", "NAME"), rows)
 
 
 @main.command()
-def check() -> None:
+@click.pass_context
+def check(ctx: click.Context) -> None:
     """Validate the settings and the plugin graph; exit non-zero with the reason."""
     try:
-        settings = FasterSettings()
-        host = PluginHost.build(settings, builtins=builtin_plugins())
+        host = _host_for(ctx)
         refuse_unsafe_settings(host)
     except (FasterError, ValidationError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     names = ", ".join(r.name for r in host.enabled)
-    click.echo(f"ok: env {settings.env}, {len(host.enabled)} plugins enabled: {names}")
+    click.echo(f"ok: env {host.settings.env}, {len(host.enabled)} plugins enabled: {names}")
 
 
 def _import_app(target: str) -> Any:
