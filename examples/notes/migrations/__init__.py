@@ -1,0 +1,1 @@
+"""Alembic revisions of the `notes` branch (contributed through `faster_db_migrations`)."""
