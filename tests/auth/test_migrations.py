@@ -43,6 +43,10 @@ async def test_the_migration_matches_the_models(tmp_path: Path) -> None:
                 "faster_auth_users",
                 "faster_auth_user_roles",
                 "faster_auth_refresh_tokens",
+                "faster_auth_one_time_tokens",
+                "faster_auth_audit_events",
+                "faster_auth_revoked_tokens",
+                "faster_auth_sign_in_failures",
             }
         await migrations.downgrade(database, sources, "base")
         async with database.primary.connect() as connection:

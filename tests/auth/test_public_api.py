@@ -16,10 +16,13 @@ def test_public_api_is_pinned() -> None:
             "AuthenticatedUser",
             "CurrentUser",
             "FasterAuthError",
+            "Guard",
             "InvalidTokenError",
             "OptionalUser",
             "PermissionDeniedError",
+            "RevocationUnavailableError",
             "SigningKey",
+            "TooManyAttemptsError",
             "TokenIssuer",
             "TokenVerifier",
             "TrustedKey",
@@ -27,6 +30,8 @@ def test_public_api_is_pinned() -> None:
             "__version__",
             "current_user",
             "optional_user",
+            "public",
+            "require_permissions",
             "require_roles",
         ]
     )
@@ -41,9 +46,11 @@ def test_entry_points_target_the_plugin_and_testing_modules() -> None:
     assert testing.value == "faster_auth.testing"
 
 
-def test_the_plugin_requires_db() -> None:
+def test_the_plugin_runs_after_db_without_requiring_it() -> None:
+    """External providers run verify-only without the db plugin (`local` refuses to start)."""
     from faster_auth import plugin
 
     info = plugin.faster_plugin_info()
     assert info.name == "auth"
-    assert info.requires == ("db",)
+    assert info.requires == ()
+    assert "db" in info.after

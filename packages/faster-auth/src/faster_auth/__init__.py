@@ -15,8 +15,13 @@ from faster_auth.exceptions import (
     FasterAuthError,
     InvalidTokenError,
     PermissionDeniedError,
+    RevocationUnavailableError,
+    TooManyAttemptsError,
 )
+from faster_auth.guard import Guard
 from faster_auth.keys import SigningKey
+from faster_auth.permissions import require_permissions
+from faster_auth.policy import public
 from faster_auth.settings import AuthSettings
 from faster_auth.tokens import TokenIssuer, TokenVerifier, TrustedKey, VerifiedToken
 
@@ -27,16 +32,21 @@ __all__ = [
     "AuthenticatedUser",
     "CurrentUser",
     "FasterAuthError",
+    "Guard",
     "InvalidTokenError",
     "OptionalUser",
     "PermissionDeniedError",
+    "RevocationUnavailableError",
     "SigningKey",
     "TokenIssuer",
     "TokenVerifier",
+    "TooManyAttemptsError",
     "TrustedKey",
     "VerifiedToken",
     "__version__",
     "current_user",
     "optional_user",
+    "public",
+    "require_permissions",
     "require_roles",
 ]

@@ -8,7 +8,15 @@
         ├── InvalidCredentialsError    401, one body for every failed sign-in
         ├── PermissionDeniedError      403, authenticated but lacking a role
         ├── WeakPasswordError          422, the password policy refuses a password
-        └── EmailTakenError            409, an account with this email exists
+        ├── EmailTakenError            409, an account with this email exists
+        ├── PasswordConfirmationError  403, the current password given is wrong
+        ├── InvalidOneTimeTokenError   400, a reset / verification token unknown, used or expired
+        ├── UnknownOnboardingStepError 422, not a configured onboarding step
+        ├── TooManyAttemptsError       429, sign-in or reset attempts over the limit
+        └── ServiceUnavailableError
+            ├── RevocationUnavailableError  503, revocations cannot be checked (fail closed)
+            └── IdentityProviderUnavailableError  503, no key of the external issuer is known
+                                                  (or its admin API cannot be reached)
 
 The JOSE library's own exceptions never leave `faster_auth.tokens`: they become
 `InvalidTokenError` there, and its text never reaches a client.
@@ -18,15 +26,27 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from faster_core import ConfigurationError, ConflictError, FasterError, ProblemError
+from faster_core import (
+    ConfigurationError,
+    ConflictError,
+    FasterError,
+    ProblemError,
+    ServiceUnavailableError,
+)
 
 __all__ = [
     "AuthConfigurationError",
     "EmailTakenError",
     "FasterAuthError",
+    "IdentityProviderUnavailableError",
     "InvalidCredentialsError",
+    "InvalidOneTimeTokenError",
     "InvalidTokenError",
+    "PasswordConfirmationError",
     "PermissionDeniedError",
+    "RevocationUnavailableError",
+    "TooManyAttemptsError",
+    "UnknownOnboardingStepError",
     "WeakPasswordError",
 ]
 
@@ -94,3 +114,74 @@ class EmailTakenError(ConflictError, FasterAuthError):
     """An account with this email already exists."""
 
     type_slug = "email-taken"
+
+
+# Account flows (auth-accounts).
+class PasswordConfirmationError(ProblemError, FasterAuthError):
+    """The current password given to confirm an account change is wrong (403)."""
+
+    status = HTTPStatus.FORBIDDEN
+    title = "Forbidden"
+    type_slug = "password-confirmation-failed"
+
+    def __init__(self) -> None:
+        super().__init__("The current password is incorrect.")
+
+
+class InvalidOneTimeTokenError(ProblemError, FasterAuthError):
+    """A password-reset or verification token that is unknown, used or expired (400, one body)."""
+
+    status = HTTPStatus.BAD_REQUEST
+    title = "Bad Request"
+    type_slug = "invalid-one-time-token"
+
+    def __init__(self) -> None:
+        super().__init__("The link is invalid or has expired.")
+
+
+class UnknownOnboardingStepError(ProblemError, FasterAuthError):
+    """The onboarding step is not one of `FASTER_AUTH_ONBOARDING_STEPS` (422)."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    title = "Unprocessable Content"
+    type_slug = "unknown-onboarding-step"
+
+
+# Revocation and abuse limits (auth-guard).
+class TooManyAttemptsError(ProblemError, FasterAuthError):
+    """Too many failed sign-ins (or reset requests) for an account or an IP.
+
+    The same body whether or not the account exists, with `Retry-After`.
+    """
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    title = "Too Many Requests"
+    type_slug = "too-many-attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "Too many attempts; try again later.", headers={"Retry-After": str(retry_after)}
+        )
+        self.retry_after = retry_after
+
+
+class RevocationUnavailableError(ServiceUnavailableError, FasterAuthError):
+    """The revocation store cannot be reached and its policy is to fail closed."""
+
+    type_slug = "revocation-unavailable"
+
+
+# Identity providers (auth-external).
+class IdentityProviderUnavailableError(ServiceUnavailableError, FasterAuthError):
+    """The external identity provider cannot be reached and no key of it is known (yet).
+
+    A 503 with `Retry-After`, never a 401: valid users must not be told their token is bad.
+    """
+
+    type_slug = "identity-provider-unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 30) -> None:
+        super().__init__(
+            detail or "The identity provider cannot be reached; try again later.",
+            retry_after=retry_after,
+        )

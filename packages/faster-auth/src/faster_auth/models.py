@@ -11,7 +11,18 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from faster_db import NAMING_CONVENTION, Timestamps, UTCDateTime, UUIDPrimaryKey
 
-__all__ = ["AuthBase", "RefreshToken", "User", "UserRole", "UserStatus", "auth_metadata"]
+__all__ = [
+    "AuditEvent",
+    "AuthBase",
+    "OneTimeToken",
+    "RefreshToken",
+    "RevokedToken",
+    "SignInFailure",
+    "User",
+    "UserRole",
+    "UserStatus",
+    "auth_metadata",
+]
 
 
 class UserStatus:
@@ -73,6 +84,61 @@ class RefreshToken(AuthBase, UUIDPrimaryKey):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+# Account flows and the audit trail (auth-accounts).
+class OneTimeToken(AuthBase, UUIDPrimaryKey):
+    """A single-use token (password reset, email verification), stored as its SHA-256."""
+
+    __tablename__ = "faster_auth_one_time_tokens"
+    __table_args__ = (Index(None, "user_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(30))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("faster_auth_users.id", ondelete="CASCADE")
+    )
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class AuditEvent(AuthBase, UUIDPrimaryKey):
+    """One security-relevant event; no foreign key, so the trail outlives deleted users."""
+
+    __tablename__ = "faster_auth_audit_events"
+    __table_args__ = (Index(None, "user_id", "occurred_at"), Index(None, "occurred_at"))
+
+    occurred_at: Mapped[datetime]
+    type: Mapped[str] = mapped_column(String(50))
+    outcome: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[uuid.UUID | None]
+    actor_id: Mapped[uuid.UUID | None]
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON(), default=dict)
+
+
+# Revocations and sign-in limits (auth-guard), used when the redis plugin is off.
+class RevokedToken(AuthBase):
+    """An access token revoked by its `jti`, kept until the token itself expires."""
+
+    __tablename__ = "faster_auth_revoked_tokens"
+    __table_args__ = (Index(None, "expires_at"),)
+
+    jti: Mapped[str] = mapped_column(String(255), primary_key=True)
+    expires_at: Mapped[datetime]
+
+
+class SignInFailure(AuthBase, UUIDPrimaryKey):
+    """One failed sign-in (or password-reset request) counted against an account or an IP."""
+
+    __tablename__ = "faster_auth_sign_in_failures"
+    __table_args__ = (Index(None, "key", "failed_at"),)
+
+    key: Mapped[str] = mapped_column(String(200))
+    failed_at: Mapped[datetime]
 
 
 def auth_metadata() -> MetaData:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -50,3 +51,7 @@ class UserOut(BaseModel):
     display_name: str | None
     status: str
     roles: list[str]
+    # Account flows (auth-accounts): filled wherever a stored user is described.
+    email_verified: bool = False
+    created_at: datetime | None = None
+    last_sign_in_at: datetime | None = None

@@ -8,32 +8,80 @@ headers are never looked at. Every failure becomes one `InvalidTokenError`.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 
 from faster_auth.exceptions import InvalidTokenError
 from faster_auth.keys import PublicKey, SigningKey
 
-__all__ = ["ACCESS_TOKEN_TYPE", "TokenIssuer", "TokenVerifier", "TrustedKey", "VerifiedToken"]
+__all__ = [
+    "ACCESS_TOKEN_TYPE",
+    "KeySource",
+    "StaticKeys",
+    "TokenIssuer",
+    "TokenVerifier",
+    "TrustedKey",
+    "VerifiedToken",
+    "claim_at",
+]
 
 logger = logging.getLogger(__name__)
 
 # RFC 9068: an access token cannot pass for another kind of JWT.
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
 _REQUIRED_CLAIMS = ["exp", "iat", "sub"]
+_SANE_KID = re.compile(r"(?!.*\.\.)[A-Za-z0-9_.:=+/-]{1,128}")
 
 
 @dataclass(frozen=True)
 class TrustedKey:
-    """A public key the verifier accepts, with the one algorithm it may be used with."""
+    """A key the verifier accepts, with the one algorithm it may be used with.
 
-    key: PublicKey = field(repr=False)
+    A public key for the asymmetric algorithms; the shared secret (bytes) only for an explicitly
+    configured HS256 source, which then holds that one key and nothing else.
+    """
+
+    key: PublicKey | bytes = field(repr=False)
     algorithm: str
+
+
+class KeySource(Protocol):
+    """Where a verifier finds the key a token's `kid` names; it never fetches while asked."""
+
+    def key_for(self, kid: str | None) -> TrustedKey | None:
+        """The trusted key `kid` selects, or `None`."""
+
+    def check_available(self) -> None:
+        """Raise a `ProblemError` (a 503) when the source cannot vouch for any key at all."""
+
+
+class StaticKeys:
+    """A fixed set of keys by `kid` (the local provider's own key, a test's keys)."""
+
+    def __init__(self, keys: Mapping[str, TrustedKey]) -> None:
+        self._keys = dict(keys)
+
+    def key_for(self, kid: str | None) -> TrustedKey | None:
+        return self._keys.get(kid) if kid is not None else None
+
+    def check_available(self) -> None:
+        return None
+
+
+def claim_at(claims: Mapping[str, Any], path: str) -> Any:
+    """The claim at a dotted `path` (`app_metadata.roles`), or `None` when absent."""
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
 
 
 @dataclass(frozen=True)
@@ -58,7 +106,7 @@ class TokenVerifier:
 
     def __init__(
         self,
-        keys: Mapping[str, TrustedKey],
+        keys: Mapping[str, TrustedKey] | KeySource,
         *,
         issuer: str,
         audience: Sequence[str],
@@ -69,7 +117,7 @@ class TokenVerifier:
         cache_size: int = 4096,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._keys = dict(keys)
+        self._keys: KeySource = StaticKeys(keys) if isinstance(keys, Mapping) else keys
         self._issuer = issuer
         self._audience = list(audience)
         self._leeway = leeway
@@ -80,6 +128,41 @@ class TokenVerifier:
         self._cache: dict[str, VerifiedToken] = {}
         self._cache_size = cache_size
         self._clock = clock
+
+    def cached(self, token: str) -> VerifiedToken | None:
+        """The token's claims when this verifier accepted it before and it has not expired."""
+        hit = self._cache.get(token)
+        if hit is None or self._clock() >= hit.expires_at + self._leeway:
+            return None
+        return hit
+
+    def wanted_kid(self, token: str) -> str | None:
+        """The `kid` of a plausible token whose key is not known (yet), else `None`.
+
+        Plausible means small, well formed, the expected `typ`, no `crit`, a sane `kid`, our
+        issuer and not expired: a forged header alone rarely makes a key source refresh (and a
+        key source refreshes at most once per cooldown anyway). Nothing here is trusted.
+        """
+        if len(token) > self._max_token_bytes or token in self._cache:
+            return None
+        try:
+            header = jwt.get_unverified_header(token)
+            claims = self._jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return None
+        kid = header.get("kid")
+        plausible = (
+            isinstance(kid, str)
+            and _SANE_KID.fullmatch(kid) is not None
+            and "crit" not in header
+            and (self._token_type is None or header.get("typ") == self._token_type)
+            and claims.get("iss") == self._issuer
+            and isinstance(claims.get("exp"), int | float)
+            and claims["exp"] > self._clock() - self._leeway
+        )
+        if not plausible or self._keys.key_for(kid) is not None:
+            return None
+        return kid
 
     def verify(self, token: str) -> VerifiedToken:
         """The token's verified claims; `InvalidTokenError` for any failure at all."""
@@ -147,8 +230,9 @@ class TokenVerifier:
         if self._token_type is not None and header.get("typ") != self._token_type:
             raise InvalidTokenError("wrong token type")
         kid = header.get("kid")
-        trusted = self._keys.get(kid) if isinstance(kid, str) else None
+        trusted = self._keys.key_for(kid if isinstance(kid, str) else None)
         if trusted is None:
+            self._keys.check_available()  # an unreachable issuer is a 503, never a 401
             raise InvalidTokenError("unknown key id")
         if header.get("alg") != trusted.algorithm:
             raise InvalidTokenError("algorithm not allowed for this key")
@@ -160,7 +244,8 @@ class TokenVerifier:
             raise InvalidTokenError("bad subject")
         if token_id is not None and not isinstance(token_id, str):
             raise InvalidTokenError("bad token id")
-        roles = claims.get(self._roles_claim, [])
+        roles = claim_at(claims, self._roles_claim)
+        roles = [] if roles is None else roles
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise InvalidTokenError("bad roles claim")
         return VerifiedToken(

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from faster_auth._refresh_ahead import RefreshAhead
 from faster_auth.exceptions import InvalidTokenError
 from faster_auth.models import User, UserStatus
 from faster_db import Database
@@ -51,6 +52,8 @@ class UserGate:
         self._clock = clock
         self._cache: dict[str, _Standing] = {}
         self._inflight: dict[str, asyncio.Future[_Standing]] = {}
+        self._forgets = 0
+        self.ahead = RefreshAhead()
 
     async def check(self, database: Database, subject: str, issued_at: int) -> None:
         standing = self._cache.get(subject)
@@ -63,9 +66,25 @@ class UserGate:
         if standing.valid_after is not None and issued_at < standing.valid_after:
             raise InvalidTokenError("token revoked")
 
+    def admits(self, database: Database, subject: str, issued_at: int) -> bool:
+        """Whether the cached standing admits the token now; `False` means "ask `check`".
+
+        A standing past half its TTL is renewed in the background meanwhile.
+        """
+        standing = self._cache.get(subject)
+        if standing is None or not standing.active:
+            return False
+        age = self._clock() - standing.checked_at
+        if age >= self._ttl:
+            return False
+        if age >= self._ttl / 2 and subject not in self._inflight:
+            self.ahead.start(subject, lambda: self._refresh(database, subject))
+        return standing.valid_after is None or issued_at >= standing.valid_after
+
     def forget(self, subject: str) -> None:
         """Drop the cached standing (this worker sees its own change at once)."""
         self._cache.pop(subject, None)
+        self._forgets += 1  # a look-up already running may have read the old standing
 
     async def _refresh(self, database: Database, subject: str) -> _Standing:
         pending = self._inflight.get(subject)
@@ -73,6 +92,7 @@ class UserGate:
             return await asyncio.shield(pending)
         future: asyncio.Future[_Standing] = asyncio.get_running_loop().create_future()
         self._inflight[subject] = future
+        forgets = self._forgets
         try:
             standing = await self._load(database, subject)
         except BaseException as exc:
@@ -81,12 +101,16 @@ class UserGate:
             raise
         else:
             future.set_result(standing)
-            self._remember(subject, standing)
+            if forgets == self._forgets:
+                self._remember(subject, standing)
             return standing
         finally:
             del self._inflight[subject]
 
     async def _load(self, database: Database, subject: str) -> _Standing:
+        # Stamped before the query: an answer read just before a change committed must not be
+        # trusted for a full TTL after it.
+        now = self._clock()
         async with database.session_scope(readonly=True) as session:
             row = (
                 await session.execute(
@@ -95,7 +119,6 @@ class UserGate:
                     )
                 )
             ).first()
-        now = self._clock()
         if row is None:
             return _Standing(True, None, now)
         return _Standing(row.status == UserStatus.ACTIVE, _timestamp(row.tokens_valid_after), now)
