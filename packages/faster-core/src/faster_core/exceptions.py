@@ -84,7 +84,7 @@ class ProblemError(FasterError):
     Subclasses set `status`, `title` and `type_slug`; `detail` is shown to the client.
     """
 
-    status: int = HTTPStatus.INTERNAL_SERVER_ERROR
+    status: int = int(HTTPStatus.INTERNAL_SERVER_ERROR)
     title: str = "Internal Server Error"
     type_slug: str = "internal-error"
 
@@ -97,7 +97,7 @@ class ProblemError(FasterError):
 class NotFoundError(ProblemError):
     """The requested resource does not exist."""
 
-    status = HTTPStatus.NOT_FOUND
+    status = int(HTTPStatus.NOT_FOUND)
     title = "Not Found"
     type_slug = "not-found"
 
@@ -105,7 +105,7 @@ class NotFoundError(ProblemError):
 class ConflictError(ProblemError):
     """The request conflicts with the current state of the resource."""
 
-    status = HTTPStatus.CONFLICT
+    status = int(HTTPStatus.CONFLICT)
     title = "Conflict"
     type_slug = "conflict"
 
@@ -117,7 +117,7 @@ class FeatureDisabledError(NotFoundError):
 class ServiceUnavailableError(ProblemError):
     """A dependency is unavailable; the client may retry after `retry_after` seconds."""
 
-    status = HTTPStatus.SERVICE_UNAVAILABLE
+    status = int(HTTPStatus.SERVICE_UNAVAILABLE)
     title = "Service Unavailable"
     type_slug = "service-unavailable"
 

@@ -105,7 +105,7 @@ def _verdict(request: Request, reports: list[CheckReport]) -> Response:
         failed = ", ".join(r.name for r in reports if r.status == "fail" and r.critical)
         return problem_response(
             request.scope,
-            HTTPStatus.SERVICE_UNAVAILABLE,
+            int(HTTPStatus.SERVICE_UNAVAILABLE),
             detail=f"Critical health checks failed: {failed}.",
             headers={"Retry-After": "5"},
             extensions={"status_summary": "fail", **body},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 
 from faster_core._version import __version__
 from faster_core.console import console_router
@@ -29,6 +29,7 @@ from faster_core.middleware import (
     TrustedHostMiddleware,
     observe_all,
 )
+from faster_core.openapi import document_problems
 from faster_core.plugins import PluginHost, PluginInfo
 from faster_core.problems import ExceptionHandler, problem_exception_handlers
 
@@ -49,6 +50,10 @@ class ErrorsPlugin:
     @hookimpl
     def faster_middleware(self) -> Iterable[MiddlewareSpec]:
         return [MiddlewareSpec(ServerErrorMiddleware, Slot.ERRORS)]
+
+    @hookimpl
+    def faster_configure_app(self, app: FastAPI) -> None:
+        document_problems(app)
 
 
 class HttpPlugin:
