@@ -4,8 +4,11 @@
   route (`GET`) doing one primary-key SELECT, through `DBSession`, `ReadOnlyDBSession`, and a
   hand-written `async with AsyncSession(...)` block.
 - `db-session-unused` against `db-no-session`: a route that declares `DBSession` and never
-  touches it, against the same route without it (the session must be created lazily);
-  `db-noop-depends` shows what FastAPI itself charges for any async dependency.
+  touches it, against the same route without it (the session must be created lazily: the
+  dependency hands out a `LazySession`, built on first use); `db-noop-depends` shows what
+  FastAPI itself charges for any async dependency.
+
+`ReadOnlyDBSession` is `DBSession(readonly=True)` (the spelling type checkers accept).
 
 Every app runs the db plugin on a SQLite file (a fresh temporary directory per app) holding
 one row, created by the app's own lifespan.

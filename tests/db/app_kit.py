@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException
 from sqlalchemy import ForeignKey, String, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -61,6 +61,12 @@ class Journal:
         self.background: list[dict[str, Any]] = []
 
 
+async def counts(session: AsyncSession) -> dict[str, int]:
+    accounts = await session.scalar(select(func.count()).select_from(Account))
+    sign_ins = await session.scalar(select(func.count()).select_from(SignIn))
+    return {"accounts": accounts or 0, "sign_ins": sign_ins or 0}
+
+
 async def record_sign_in(session: AsyncSession, account_id: int, note: str) -> None:
     session.add(SignIn(account_id=account_id, note=note))
 
@@ -111,6 +117,8 @@ def routes(journal: Journal) -> APIRouter:  # noqa: C901 - one small route per b
         journal.sessions.append(session)
         return {"ok": True}
 
+    lazy_session_routes(router, journal)
+
     @router.post("/background/{key}")
     async def with_background(key: str, session: DBSession, tasks: DBTasks) -> dict[str, int]:
         account = await Repository(session, Account).create(key=key)
@@ -143,11 +151,37 @@ def routes(journal: Journal) -> APIRouter:  # noqa: C901 - one small route per b
 
     @router.get("/count")
     async def count(session: ReadOnlyDBSession) -> dict[str, int]:
-        accounts = await session.scalar(select(func.count()).select_from(Account))
-        sign_ins = await session.scalar(select(func.count()).select_from(SignIn))
-        return {"accounts": accounts or 0, "sign_ins": sign_ins or 0}
+        return await counts(session)
 
     return router
+
+
+def lazy_session_routes(router: APIRouter, journal: Journal) -> None:
+    """Routes for sessions built on first use and for the `DBSession(readonly=True)` spelling."""
+
+    @router.get("/unused-then-background")
+    async def unused_then_background(session: DBSession, tasks: BackgroundTasks) -> dict[str, bool]:
+        # Starlette's own tasks: no guard at scheduling, so the session itself reaches the task.
+        tasks.add_task(first_use_after_response, session)
+        return {"ok": True}
+
+    async def first_use_after_response(session: AsyncSession) -> None:
+        try:
+            await session.execute(text("SELECT 1"))
+        except Exception as exc:
+            journal.background.append({"request_session_error": type(exc).__name__})
+        else:
+            journal.background.append({"request_session_error": None})
+
+    @router.get("/count-readonly-call")
+    async def count_readonly_call(
+        session: DBSession(readonly=True),  # type: ignore[valid-type]
+    ) -> dict[str, int]:
+        return await counts(session)
+
+    @router.get("/count-primary")
+    async def count_primary(session: DBSession) -> dict[str, int]:
+        return await counts(session)
 
 
 class RoutesPlugin:

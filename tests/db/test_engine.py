@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faster_core.testing import client_for
 from faster_db import Database, DBSettings
-from tests.db.app_kit import Account, create_schema
+from tests.db.app_kit import Account, create_schema, make_app
 
 pytestmark = pytest.mark.anyio
 
@@ -155,28 +159,50 @@ async def test_sqlite_read_only_units_do_not_wait_for_a_writer(sqlite_url: str) 
         await database.dispose()
 
 
-async def test_a_request_costs_at_most_one_commit_or_rollback(sqlite_url: str) -> None:
-    from sqlalchemy import event
+class RoundTrips:
+    """Counts the transaction-ending and ping calls the dialect makes to the database."""
 
-    from faster_core.testing import client_for
-    from tests.db.app_kit import make_app
+    def __init__(self, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: Counter[str] = Counter()
+        dialect = database.primary.sync_engine.dialect
+        for name in ("do_commit", "do_rollback", "do_ping"):
+            monkeypatch.setattr(dialect, name, self._counting(name, getattr(dialect, name)))
 
+    def _counting(self, name: str, call: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(*args: Any) -> Any:
+            self.calls[name] += 1
+            return call(*args)
+
+        return counted
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("GET", "/accounts/1", 200, {"do_commit": 1}),
+        ("GET", "/count", 200, {"do_commit": 1}),
+        ("POST", "/signin/alice", 200, {"do_commit": 1}),
+        ("POST", "/accounts/bob/fail", 400, {"do_rollback": 1}),
+        ("GET", "/accounts/99", 404, {"do_rollback": 1}),
+        ("GET", "/unused", 200, {}),
+    ],
+    ids=lambda case: f"{case[0]} {case[1]}",
+)
+async def test_a_request_ends_its_unit_in_at_most_one_round_trip_and_never_pings_sqlite(
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    case: tuple[str, str, int, dict[str, int]],
+) -> None:
+    method, path, status, expected = case
     app, _ = make_app(sqlite_url)
     async with client_for(app) as client:
         await create_schema(app.state.db)
-        assert (await client.post("/signin/a")).status_code == 200
-        ends: list[str] = []
-        engine = app.state.db.primary.sync_engine
-        event.listen(engine, "commit", lambda conn: ends.append("commit"))
-        event.listen(engine, "rollback", lambda conn: ends.append("rollback"))
-        assert (await client.get("/accounts/1")).status_code == 200
-        assert ends == ["commit"]
-        ends.clear()
-        assert (await client.get("/unused")).status_code == 200
-        assert ends == []
-        ends.clear()
-        assert (await client.post("/accounts/b/fail")).status_code == 400
-        assert ends == ["rollback"]
+        assert (await client.post("/signin/first")).status_code == 200
+        trips = RoundTrips(app.state.db, monkeypatch)
+        for _ in range(5):
+            assert (await client.request(method, path)).status_code == status
+        assert trips.calls == {name: 5 * count for name, count in expected.items()}
+        assert app.state.db.pool_status()["checked_out"] == 0
 
 
 async def test_sqlite_request_units_begin_immediate_for_writes_and_deferred_for_reads(

@@ -4,6 +4,7 @@ units of work outside requests (faster_db/session.py, faster_db/database.py)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any, get_args, get_origin
 
 import pytest
 from sqlalchemy import String, func, select, text
@@ -14,11 +15,14 @@ from faster_core.testing import client_for
 from faster_db import (
     Base,
     Database,
+    DBSession,
     DBSettings,
     IntPrimaryKey,
+    ReadOnlyDBSession,
     RecordConflictError,
     SessionMisuseError,
 )
+from faster_db.session import LazySession, RoutingSession, has_work, in_transaction, retire
 from tests.db.app_kit import Account, create_schema, make_app
 
 pytestmark = pytest.mark.anyio
@@ -86,8 +90,11 @@ async def test_read_only_dependency_uses_the_replica_through_the_app(tmp_path: P
     app, _ = make_app(primary, replica_urls=[replica])
     async with client_for(app) as client:
         assert (await client.post("/signin/x")).status_code == 200
-        # /count reads with ReadOnlyDBSession: the replica has no account yet.
+        # /count reads with ReadOnlyDBSession, /count-readonly-call with DBSession(readonly=True):
+        # the replica has no account yet; the primary has the new one.
         assert (await client.get("/count")).json()["accounts"] == 0
+        assert (await client.get("/count-readonly-call")).json()["accounts"] == 0
+        assert (await client.get("/count-primary")).json()["accounts"] == 1
         assert (
             (await client.get("/health")).json()["checks"][0]["detail"].endswith("1 replica(s) up")
         )
@@ -165,5 +172,48 @@ async def test_run_in_background_uses_its_own_session_and_refuses_bound_objects(
             with pytest.raises(SessionMisuseError, match="attached to a session"):
                 database.run_in_background(add, [account])  # type: ignore[arg-type]
             assert await session.scalar(select(func.count()).select_from(Account)) == 1
+    finally:
+        await database.dispose()
+
+
+def test_db_session_called_with_readonly_is_the_read_only_annotation() -> None:
+    # Type checkers take a call of an Annotated alias for a call of AsyncSession: hence Any.
+    call: Any = DBSession
+    assert call(readonly=True) is ReadOnlyDBSession
+    assert call(readonly=False) is DBSession
+    assert call() is DBSession
+    assert get_origin(DBSession) is Annotated
+    assert get_args(DBSession)[0] is AsyncSession
+
+
+async def test_a_lazy_session_is_built_on_first_use_and_refused_once_retired(
+    sqlite_url: str,
+) -> None:
+    database = Database(DBSettings(_env_file=None, url=sqlite_url))
+    try:
+        await create_schema(database)
+        session = LazySession(None, database, False, True)
+        assert isinstance(session, AsyncSession)
+        assert "sync_session" not in vars(session)
+        assert not has_work(session)
+        assert not in_transaction(session)
+        session.add(Account(key="lazy"))
+        assert isinstance(session.sync_session, RoutingSession)
+        assert has_work(session)
+        await session.commit()
+        await session.close()
+        retire(session, "over")
+        with pytest.raises(SessionMisuseError, match="over"):
+            await session.execute(text("SELECT 1"))
+
+        never_used = LazySession(None, database, True, False)
+        retire(never_used, "ended before first use")
+        with pytest.raises(SessionMisuseError, match="ended before first use"):
+            await never_used.scalar(select(func.count()).select_from(Account))
+        assert "sync_session" not in vars(never_used)
+        with pytest.raises(AttributeError, match="no_such_attribute"):
+            never_used.no_such_attribute  # noqa: B018
+        async with database.session_scope() as check:
+            assert list(await check.scalars(select(Account.key))) == ["lazy"]
     finally:
         await database.dispose()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry, NullPool, StaticPool
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool, PoolResetState, StaticPool
 
 from faster_db.settings import DBSettings
 
@@ -68,10 +69,18 @@ def _server_options(url: URL, settings: DBSettings) -> dict[str, Any]:
     return options
 
 
+COMMAND_TIMEOUT_MARGIN = 1.0
+"""Seconds the client waits beyond the server's statement_timeout before giving up itself."""
+
+
 def _asyncpg_args(settings: DBSettings) -> dict[str, Any]:
     args: dict[str, Any] = {"timeout": settings.connect_timeout, "command_timeout": None}
     if settings.statement_timeout is not None:
         args["server_settings"] = {"statement_timeout": str(int(settings.statement_timeout * 1000))}
+        # The server enforces statement_timeout only while it can answer: a frozen server or a
+        # silent network would hold the request for ever. The client gives up a little later,
+        # with a TimeoutError that becomes the 503 problem.
+        args["command_timeout"] = settings.statement_timeout + COMMAND_TIMEOUT_MARGIN
     if not settings.prepared_statements:
         # Transaction-mode poolers (PgBouncer, Supavisor) hand each transaction to any server
         # connection: no statement may be cached, and names must never repeat.
@@ -89,7 +98,12 @@ def _unique_statement_name() -> str:
 
 def _sqlite_engine(url: URL, settings: DBSettings, *, pooled: bool) -> AsyncEngine:
     memory = url.database in (None, "", ":memory:")
-    options: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": bool(settings.pool_pre_ping)}
+    options: dict[str, Any] = {
+        "echo": settings.echo,
+        "pool_pre_ping": bool(settings.pool_pre_ping),
+        # _reset below rolls back only a connection SQLite says is inside a transaction.
+        "pool_reset_on_return": None,
+    }
     if memory:
         # One shared connection: each new connection to :memory: would be a new, empty database.
         options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
@@ -122,4 +136,20 @@ def _sqlite_engine(url: URL, settings: DBSettings, *, pooled: bool) -> AsyncEngi
         write_unit = connection.get_execution_options().get(WRITE_UNIT_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_unit else "BEGIN")
 
+    @event.listens_for(engine.sync_engine, "reset")
+    def _reset(dbapi_connection: Any, _record: ConnectionPoolEntry, state: PoolResetState) -> None:
+        # The pool's own reset rolls back every returned connection, also one whose unit just
+        # committed: with aiosqlite, one more thread hand-off per request for nothing. SQLite
+        # knows whether a transaction is open (no I/O): roll back only then.
+        if not state.terminate_only and state.asyncio_safe and _in_transaction(dbapi_connection):
+            dbapi_connection.rollback()
+
     return engine
+
+
+def _in_transaction(dbapi_connection: Any) -> bool:
+    """Whether SQLite has a transaction open on the connection (True when it cannot say)."""
+    try:
+        return bool(dbapi_connection.driver_connection.in_transaction)
+    except (AttributeError, ValueError, sqlite3.Error):  # closed: the rollback decides
+        return True

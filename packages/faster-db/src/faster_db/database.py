@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from faster_db._engine import build_engine, writer_of
 from faster_db._errors import to_problem
 from faster_db._guard import refuse_bound_arguments
-from faster_db.session import RoutingSession, needs_commit, retire
+from faster_db.session import RoutingSession, has_work, in_transaction, needs_commit, retire
 from faster_db.settings import DBSettings, redact_url
 
 __all__ = ["Database"]
@@ -62,17 +62,21 @@ class Database:
         write lock up front so that a unit that reads before it writes waits for the lock
         instead of failing; `False` begins them DEFERRED, as SQLite does by default.
         """
+        return AsyncSession(**self._session_options(readonly=readonly, immediate=immediate))
+
+    def _session_options(self, *, readonly: bool, immediate: bool) -> dict[str, Any]:
+        """`AsyncSession(**options)` for a session of this database."""
         reader = self.primary
         if readonly and self.replicas:
             reader = self.replicas[next(self._next_replica)]
         writer = self._writer if immediate else self.primary
-        return AsyncSession(
-            sync_session_class=RoutingSession,
-            writer=writer.sync_engine,
-            reader=reader.sync_engine,
-            readonly=readonly,
-            expire_on_commit=False,
-        )
+        return {
+            "sync_session_class": RoutingSession,
+            "writer": writer.sync_engine,
+            "reader": reader.sync_engine,
+            "readonly": readonly,
+            "expire_on_commit": False,
+        }
 
     @asynccontextmanager
     async def session_scope(self, *, readonly: bool = False) -> AsyncIterator[AsyncSession]:
@@ -181,7 +185,7 @@ class Database:
 
 
 async def _rollback_quietly(session: AsyncSession) -> None:
-    if not session.sync_session.in_transaction():
+    if not in_transaction(session):
         return
     try:
         await asyncio.shield(session.rollback())
@@ -191,7 +195,7 @@ async def _rollback_quietly(session: AsyncSession) -> None:
 
 async def _end(session: AsyncSession) -> None:
     try:
-        if needs_commit(session) or session.sync_session.identity_map:
+        if has_work(session):
             await asyncio.shield(session.close())
     finally:
         retire(session, ENDED)

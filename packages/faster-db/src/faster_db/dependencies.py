@@ -9,6 +9,7 @@ async def create(body: NewUser, session: DBSession, tasks: DBTasks) -> UserOut:
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, Concatenate, ParamSpec
 
@@ -18,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from faster_core import ConfigurationError
 from faster_db._guard import refuse_bound_arguments
 from faster_db.database import Database
-from faster_db.middleware import SESSIONS_KEY
+from faster_db.middleware import UNIT_KEY
+from faster_db.session import LazySession
 
 __all__ = [
     "DBBackgroundTasks",
@@ -43,27 +45,31 @@ def get_database(request: Request) -> Database:
     return database
 
 
-def _open(request: Request, readonly: bool) -> AsyncSession:
-    sessions = request.scope.get(SESSIONS_KEY)
-    if sessions is None:
+def _lend(request: Request, readonly: bool) -> AsyncSession:
+    """A lazy session of the request's unit of work: no I/O, nothing built until first used."""
+    scope = request.scope
+    unit = scope.get(UNIT_KEY)
+    if unit is None:
         raise ConfigurationError(
             "DBSession needs the db plugin's RequestUnitMiddleware: create the app with the "
             "'db' plugin enabled"
         )
+    state = scope.get("state")
+    database = state.get("db") if state is not None else None
+    if not isinstance(database, Database):
+        database = get_database(request)
+    unit.lent = True
     # Safe methods do not write by contract: on SQLite their units begin DEFERRED and read
     # alongside writers; unsafe ones take the write lock at BEGIN (see Database.session).
-    immediate = request.scope["method"] not in SAFE_METHODS
-    session = get_database(request).session(readonly=readonly, immediate=immediate)
-    sessions.append(session)
-    return session
+    return LazySession(unit, database, readonly, scope["method"] not in SAFE_METHODS)
 
 
 async def _read_write_session(request: Request) -> AsyncSession:
-    return _open(request, readonly=False)
+    return _lend(request, readonly=False)
 
 
 async def _read_only_session(request: Request) -> AsyncSession:
-    return _open(request, readonly=True)
+    return _lend(request, readonly=True)
 
 
 def db_session(*, readonly: bool = False) -> Callable[[Request], Awaitable[AsyncSession]]:
@@ -71,15 +77,35 @@ def db_session(*, readonly: bool = False) -> Callable[[Request], Awaitable[Async
     return _read_only_session if readonly else _read_write_session
 
 
-DBSession = Annotated[AsyncSession, Depends(_read_write_session)]
+if TYPE_CHECKING:
+    DBSession = Annotated[AsyncSession, Depends(_read_write_session)]
+else:
+    # typing offers no public way to make an Annotated alias callable; FastAPI and
+    # typing.get_origin/get_args recognise this subclass as Annotated (tested on 3.11).
+    class _SessionAnnotation(typing._AnnotatedAlias, _root=True):
+        """`Annotated[AsyncSession, Depends(...)]` that can also be called:
+        `DBSession(readonly=True)` is `ReadOnlyDBSession`.
+
+        Type checkers see `DBSession` as the plain `Annotated` alias; the typing spec allows
+        no call in an annotation, so under mypy or pyright spell the read-only one
+        `ReadOnlyDBSession` (the very same object).
+        """
+
+        def __call__(self, *, readonly: bool = False) -> object:
+            return ReadOnlyDBSession if readonly else DBSession
+
+    DBSession = _SessionAnnotation(AsyncSession, (Depends(_read_write_session),))
 """The request's session on the primary: committed before a 2xx/3xx response starts, rolled
-back on an error status or an exception, closed before background tasks run. It connects only
-when first used. On SQLite, in POST/PUT/PATCH/DELETE requests its transaction begins IMMEDIATE;
-in GET/HEAD/OPTIONS, DEFERRED."""
+back on an error status or an exception, closed before background tasks run. It is built on
+first use and connects only then. On SQLite, in POST/PUT/PATCH/DELETE requests its transaction
+begins IMMEDIATE; in GET/HEAD/OPTIONS, DEFERRED.
+
+`DBSession(readonly=True)` is `ReadOnlyDBSession` (at run time; type checkers accept no call in
+an annotation, so typed code writes `ReadOnlyDBSession`)."""
 
 ReadOnlyDBSession = Annotated[AsyncSession, Depends(_read_only_session)]
-"""The request's read-only session: reads from a replica when configured (the primary
-otherwise); from its first write on it uses the primary."""
+"""The request's read-only session (`DBSession(readonly=True)`): reads from a replica when
+configured (the primary otherwise); from its first write on it uses the primary."""
 
 
 class DBBackgroundTasks:

@@ -17,19 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from faster_db._errors import render, to_problem
-from faster_db.session import needs_commit, retire
+from faster_db.session import REQUEST_ENDED, has_work, in_transaction, needs_commit, retire
 
-__all__ = ["SESSIONS_KEY", "RequestUnitMiddleware"]
+__all__ = ["SESSIONS_KEY", "UNIT_KEY", "RequestUnitMiddleware"]
 
 logger = logging.getLogger(__name__)
 
 SESSIONS_KEY = "faster_db.sessions"
-"""Where a request's sessions are listed in its ASGI scope."""
+"""Where the sessions a request has used are listed in its ASGI scope."""
 
-REQUEST_ENDED = (
-    "the request that opened this session has ended; a background task must open its own "
-    "session (use DBTasks.run_in_background or Database.session_scope)"
-)
+UNIT_KEY = "faster_db.unit"
+"""Where a request's unit of work is in its ASGI scope (what `DBSession` lends sessions from)."""
 
 
 class RequestUnitMiddleware:
@@ -43,37 +41,52 @@ class RequestUnitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sessions: list[AsyncSession] = []
-        scope[SESSIONS_KEY] = sessions
-        unit = _Unit(scope, receive, send, sessions, self.retry_after)
+        unit = _Unit(scope, receive, send, self.retry_after)
+        scope[UNIT_KEY] = unit
+        scope[SESSIONS_KEY] = unit.sessions
         try:
             await self.app(scope, receive, unit.send)
-        except BaseException:
-            await unit.abandon()
-            raise
-        await unit.abandon()  # a response that never finished its body
+        finally:
+            try:
+                await unit.abandon()  # an exception, or a response that never finished its body
+            finally:
+                # The unit refers to the scope, its sessions to the unit: no reference cycle
+                # may outlive the request (each would wait for a full garbage collection).
+                scope.pop(UNIT_KEY, None)
+                unit.sessions.clear()
 
 
 class _Unit:
-    __slots__ = ("ended", "receive", "replaced", "retry_after", "scope", "send_", "sessions")
+    """One request's unit of work: the sessions it built, ended when the response is sent.
 
-    def __init__(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        sessions: list[AsyncSession],
-        retry_after: int,
-    ) -> None:
+    `DBSession` lends `LazySession`s (`lent`); one joins `sessions` when first used. Until
+    then there is nothing to end: once the response is sent, `ended` makes building refuse.
+    """
+
+    __slots__ = (
+        "ended",
+        "lent",
+        "receive",
+        "replaced",
+        "retry_after",
+        "scope",
+        "send_",
+        "sessions",
+    )
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send, retry_after: int) -> None:
         self.scope, self.receive, self.send_ = scope, receive, send
-        self.sessions = sessions
+        self.sessions: list[AsyncSession] = []
         self.retry_after = retry_after
         self.ended = False
+        self.lent = False
         self.replaced = False
 
     async def send(self, message: Message) -> None:
-        if not self.sessions:
+        if not self.sessions:  # none used (yet): nothing to commit before this message
             await self.send_(message)
+            if self.lent and _is_last(message):
+                self.ended = True
             return
         if self.replaced:
             return
@@ -85,17 +98,17 @@ class _Unit:
         ):
             return
         await self.send_(message)
-        if kind == "http.response.body" and not message.get("more_body", False):
+        if _is_last(message):
             if self._pending():
                 await self._end()
-            else:  # never used: nothing to close, only to retire
+            else:  # no transaction, nothing loaded: nothing to close, only to retire
                 self.ended = True
                 for session in self.sessions:
                     retire(session, REQUEST_ENDED)
 
     def _pending(self) -> bool:
         """Whether a session has a transaction, changes or loaded objects (no I/O)."""
-        return any(needs_commit(s) or s.sync_session.identity_map for s in self.sessions)
+        return any(map(has_work, self.sessions))
 
     async def _settle(self, status: int) -> bool:
         """Commit (success) or roll back (error status); False when the response was replaced."""
@@ -119,7 +132,7 @@ class _Unit:
 
     async def _rollback(self) -> None:
         for session in self.sessions:
-            if session.sync_session.in_transaction():
+            if in_transaction(session):
                 try:
                     await asyncio.shield(session.rollback())
                 except (
@@ -134,7 +147,7 @@ class _Unit:
         self.ended = True
         for session in self.sessions:
             try:
-                if needs_commit(session) or session.sync_session.identity_map:
+                if has_work(session):
                     await asyncio.shield(session.close())
             except (
                 SQLAlchemyError,
@@ -149,3 +162,8 @@ class _Unit:
         if self.sessions and not self.ended:
             await self._rollback()
             await self._end()
+        self.ended = True
+
+
+def _is_last(message: Message) -> bool:
+    return message["type"] == "http.response.body" and not message.get("more_body", False)
