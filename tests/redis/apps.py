@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 
 import faster_redis.plugin
 from faster_core import create_app
@@ -49,8 +49,9 @@ def outage_app(redis: dict[str, Any]) -> FastAPI:
         return {"limit": "closed"}
 
     @app.get("/raw")
-    async def raw(redis: Redis) -> dict[str, int]:
-        return {"dbsize": await redis.dbsize()}
+    async def raw(redis: Redis, request: Request) -> dict[str, int]:
+        # EXISTS, not DBSIZE: on a cluster DBSIZE counts one node's keys.
+        return {"exists": await redis.exists(request.app.state.faster_redis.key("k"))}
 
     return app
 

@@ -20,13 +20,17 @@ def _no_faster_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.fixture(params=["memory", "server"])
+@pytest.fixture(params=["memory", "server", "cluster"])
 def backend(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """Plugin settings for the in-process stand-in, then for the session's real server."""
+    """Plugin settings for the in-process stand-in, the session's real server, then the
+    session's real 3-master Redis Cluster."""
     if request.param == "memory":
         return {"url": "memory://"}
-    settings: dict[str, Any] = request.getfixturevalue("redis_test_settings")
-    return settings
+    fixture = "redis_test_settings" if request.param == "server" else "redis_cluster_test_settings"
+    settings: dict[str, Any] = request.getfixturevalue(fixture)
+    # Feature tests, not outage tests (those use `fault_settings`): on a loaded CI machine a
+    # slow reply must not open the breaker and turn a limit or a lock into its failure policy.
+    return {**settings, "socket_timeout": 5.0}
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ async def test_one_failing_call_does_not_fail_its_batch(backend: dict[str, Any])
     async with client_for(app):
         service: RedisService = app.state.faster_redis
         # A foreign value of the wrong type where one identity's counter would live.
-        await service.client.set(service.key("rl", "batch", "ip:broken"), "not a sorted set")
+        await service.client.set(service.key("rl", "{batch:ip:broken}"), "not a sorted set")
         limit = Limit(10, 60)
         results = await asyncio.gather(
             service.limiter.hit(limit, "batch", "ip:broken"),

@@ -77,9 +77,9 @@ async def test_ttl_expires_entries(backend: dict[str, Any]) -> None:
     app = build_app(backend)
     async with client_for(app):
         cache = service_of(app).cache
-        await cache.set("short", 1, ttl=0.2)
+        await cache.set("short", 1, ttl=0.6)
         assert await cache.get("short") == (True, 1)
-        await asyncio.sleep(0.35)
+        await asyncio.sleep(0.8)
         assert await cache.get("short") == (False, None)
 
 

@@ -104,7 +104,8 @@ async def test_locked_decorator_serialises_calls(backend: dict[str, Any]) -> Non
         await asyncio.sleep(0.01)
         inside -= 1
 
-    app = build_app(backend)
+    # About serialisation, not outages: a loaded machine must not time the polling out.
+    app = build_app({**backend, "socket_timeout": 5.0})
     async with client_for(app):
         with use_redis(service_of(app)):
             await asyncio.gather(*(settle(1) for _ in range(10)))

@@ -69,6 +69,10 @@ async def test_outage_under_load(
         load = Load(client)
         workers = [asyncio.create_task(load.worker()) for _ in range(8)]
         await asyncio.sleep(0.5)
+        for _ in range(600):  # up to 30 s on a loaded machine: every route answered while up
+            if all(load.statuses["up", path] for _, path in ROUTES):
+                break
+            await asyncio.sleep(0.05)
 
         load.phase = "killed"
         redis_fault_server.stop()

@@ -43,6 +43,7 @@ def test_all_is_pinned() -> None:
         "get_redis_service",
         "locked",
         "rate_limit",
+        "rate_limited",
         "use_redis",
     ]
     for name in faster_redis.__all__:

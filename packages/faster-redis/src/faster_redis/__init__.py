@@ -22,6 +22,7 @@ from faster_redis.ratelimit import (
     by_ip,
     by_user,
     rate_limit,
+    rate_limited,
 )
 from faster_redis.response_cache import cache_response
 from faster_redis.service import RedisService
@@ -59,5 +60,6 @@ __all__ = [
     "get_redis_service",
     "locked",
     "rate_limit",
+    "rate_limited",
     "use_redis",
 ]

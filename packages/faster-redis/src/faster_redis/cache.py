@@ -44,7 +44,11 @@ POLL_INTERVAL = 0.02
 
 
 class Cache:
-    """The app's cache; keys live under `<prefix>cache:` and tags under `<prefix>cache-tag:`."""
+    """The app's cache: entries, tag sets and fill locks under `<prefix>{<prefix>cache}:`.
+
+    The one hash tag keeps them in one Redis Cluster slot, so that storing an entry with its
+    tags and invalidating a tag each stay one atomic script (the cache then lives on one master
+    of a cluster; rate-limit counters and locks spread over all of them)."""
 
     def __init__(self, service: RedisService, serializer: Serializer | None = None) -> None:
         self.service = service
@@ -60,10 +64,13 @@ class Cache:
         self._invalidate = service.client.register_script(_scripts.CACHE_INVALIDATE_TAGS)
 
     def entry_key(self, key: str) -> str:
-        return self.service.key("cache", key)
+        return self.service.settings.slot_key("cache", "entry", key)
 
     def tag_key(self, tag: str) -> str:
-        return self.service.key("cache-tag", tag)
+        return self.service.settings.slot_key("cache", "tag", tag)
+
+    def fill_key(self, key: str) -> str:
+        return self.service.settings.slot_key("cache", "fill", key)
 
     async def get_raw(self, key: str) -> bytes | None:
         local = self.local if self.local is not None and self.local.usable else None
@@ -141,7 +148,44 @@ class Cache:
         ttl: float | None = None,
         tags: Sequence[str] = (),
     ) -> T:
-        """The cached value of `key`, or `compute()` run once for all concurrent callers."""
+        """The cached value of `key`, or `compute()` run once for all concurrent callers.
+
+        The first caller of a key in this process reads Redis and computes on a miss; callers
+        arriving meanwhile wait for its result without a read of their own, so that none of
+        them can see a miss that predates the first caller's write.
+        """
+        local = self.local
+        if local is not None and local.usable:
+            data = local.get(key)
+            if data is not None:
+                self.service.metrics.count("cache", "hit")
+                return cast("T", self.serializer.loads(data))
+        flight = self._flights.get(key)
+        if flight is not None:
+            return await self._join(flight, key, compute, ttl, tags)
+        flight = asyncio.get_running_loop().create_future()
+        self._flights[key] = flight
+        try:
+            value = await self._read_or_compute(key, compute, ttl, tags)
+        except asyncio.CancelledError:
+            flight.cancel()  # waiters compute for themselves
+            raise
+        except Exception as exc:
+            flight.set_exception(exc)
+            flight.exception()  # retrieved here: waiters re-raise it, and none may exist
+            raise
+        finally:
+            del self._flights[key]
+        flight.set_result(value)
+        return value
+
+    async def _read_or_compute(
+        self,
+        key: str,
+        compute: Callable[[], Awaitable[T]],
+        ttl: float | None,
+        tags: Sequence[str],
+    ) -> T:
         try:
             hit, value = await self.get(key)
         except RedisUnavailableError:
@@ -152,24 +196,7 @@ class Cache:
             self.service.metrics.count("cache", "hit")
             return value  # type: ignore[no-any-return]
         self.service.metrics.count("cache", "miss")
-        flight = self._flights.get(key)
-        if flight is not None:
-            return await self._join(flight, key, compute, ttl, tags)
-        flight = asyncio.get_running_loop().create_future()
-        self._flights[key] = flight
-        try:
-            computed = await self._compute_once(key, compute, ttl, tags)
-        except asyncio.CancelledError:
-            flight.cancel()  # waiters compute for themselves
-            raise
-        except Exception as exc:
-            flight.set_exception(exc)
-            flight.exception()  # retrieved here: waiters re-raise it, and none may exist
-            raise
-        finally:
-            del self._flights[key]
-        flight.set_result(computed)
-        return computed
+        return await self._compute_once(key, compute, ttl, tags)
 
     async def _join(
         self,
@@ -199,7 +226,7 @@ class Cache:
         tags: Sequence[str],
     ) -> T:
         """Across processes: the holder of a short fill lock computes, others poll the value."""
-        lock_key = self.service.key("cache-fill", key)
+        lock_key = self.fill_key(key)
         token = secrets.token_hex(8)
         timeout = self.service.settings.cache_stampede_timeout
         try:
@@ -214,11 +241,25 @@ class Cache:
             if not self.service.fails_open(self.service.settings.cache_failure, "cache"):
                 raise
             return await compute()
-        value = await compute()
+        try:
+            value = await compute()
+        except BaseException:
+            # Leaving the lock would make every reader of the key wait out the stampede timeout.
+            await self._release_fill(lock_key, token)
+            raise
         with contextlib.suppress(RedisUnavailableError):
             await self.set(key, value, ttl, tags)
-            await self.service.execute(lambda client: client.delete(lock_key))
+        await self._release_fill(lock_key, token)
         return value
+
+    async def _release_fill(self, lock_key: str, token: str) -> None:
+        """Delete the fill lock if it is still this caller's (it may have expired and been
+        taken by another); an unreachable Redis lets it expire on its own."""
+        script = self.service.client.register_script(_scripts.LOCK_RELEASE)
+        with contextlib.suppress(RedisUnavailableError):
+            await self.service.execute(
+                lambda client: script(keys=[lock_key], args=[token], client=client)
+            )
 
     async def _await_fill(self, key: str, wait: float) -> tuple[bool, Any]:
         loop = asyncio.get_running_loop()

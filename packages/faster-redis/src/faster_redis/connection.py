@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, cast
+from urllib.parse import unquote, urlsplit
 
 import fakeredis
 import redis.asyncio as aioredis
 import redis.exceptions
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
@@ -17,19 +18,43 @@ from redis.backoff import NoBackoff
 from faster_core import ConfigurationError
 from faster_redis.settings import RedisSettings
 
-__all__ = ["UNAVAILABLE_ERRORS", "connect", "create_client", "safe_url"]
+__all__ = [
+    "PUBSUB_CONNECTIONS",
+    "UNAVAILABLE_ERRORS",
+    "connect",
+    "create_client",
+    "is_misuse",
+    "safe_url",
+]
 
 logger = logging.getLogger(__name__)
 SENTINEL_PORT = 26379
+REDIS_PORT = 6379
+PUBSUB_CONNECTIONS = 8
+"""Connections per cluster node kept beyond `pool_size` for subscriptions, which hold theirs."""
 
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     redis.exceptions.BusyLoadingError,
+    # Redis Cluster: slots without a master, a failover in progress, no node reachable.
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.RedisClusterException,
     TimeoutError,
     OSError,
 )
 """Errors that mean Redis is out of reach (as opposed to a command answered with an error)."""
+
+
+def is_misuse(exc: BaseException) -> bool:
+    """A cluster client's refusal of a call it cannot route (keys in different slots, no key),
+    as opposed to a cluster out of reach (no node answers, slots without a master)."""
+    return (
+        isinstance(exc, redis.exceptions.RedisClusterException)
+        and not isinstance(exc, redis.exceptions.SlotNotCoveredError)
+        and exc.__cause__ is None
+    )
 
 
 def safe_url(settings: RedisSettings) -> str:
@@ -47,14 +72,41 @@ def _timeouts(settings: RedisSettings) -> dict[str, Any]:
     }
 
 
+def _nodes(hosts: str, default_port: int) -> list[tuple[str, int]]:
+    """`host:port,host2:port2` (IPv6 in brackets) as (host, port) pairs."""
+    nodes = []
+    for node in hosts.split(","):
+        host, colon, port = node.rpartition(":")
+        if not colon or host.endswith(":") or node.endswith("]"):  # no port, or bare IPv6
+            host, port = node, ""
+        nodes.append((host.strip("[]"), int(port) if port else default_port))
+    return nodes
+
+
+def _cluster_client(settings: RedisSettings) -> aioredis.Redis:
+    """`redis://seed:7000,seed2:7000` with `cluster` on: a `RedisCluster` that learns the rest
+    of the cluster from the seeds. It has the same command API as `redis.asyncio.Redis`."""
+    parts = urlsplit(settings.url)
+    username, _, hosts = parts.netloc.rpartition("@")
+    timeouts = _timeouts(settings)
+    del timeouts["retry"]  # the cluster client's own retry follows MOVED / ASK redirections
+    cluster = RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in _nodes(hosts, REDIS_PORT)],
+        username=unquote(username) or None,
+        password=settings.password.get_secret_value() if settings.password else None,
+        ssl=parts.scheme == "rediss",
+        # Per node; `RedisService` keeps its own calls within `pool_size`, because the
+        # cluster client fails (MaxConnectionsError) rather than waits for a free connection.
+        max_connections=settings.pool_size + PUBSUB_CONNECTIONS,
+        **timeouts,
+    )
+    return cast("aioredis.Redis", cluster)
+
+
 def _sentinel_client(settings: RedisSettings) -> aioredis.Redis:
     """`redis+sentinel://host:26379,host2:26379/service_name[/db]`: the service's master."""
     parts = urlsplit(settings.url)
-    hosts = parts.netloc.rpartition("@")[2]
-    nodes = []
-    for node in hosts.split(","):
-        host, _, port = node.rpartition(":")
-        nodes.append((host or node, int(port) if port else SENTINEL_PORT))
+    nodes = _nodes(parts.netloc.rpartition("@")[2], SENTINEL_PORT)
     path = [segment for segment in parts.path.split("/") if segment]
     if not path:
         raise ConfigurationError(
@@ -85,6 +137,8 @@ def create_client(settings: RedisSettings) -> aioredis.Redis:
         )
     if settings.url.startswith("redis+sentinel://"):
         return _sentinel_client(settings)
+    if settings.cluster:
+        return _cluster_client(settings)
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.url,
         password=settings.password.get_secret_value() if settings.password else None,

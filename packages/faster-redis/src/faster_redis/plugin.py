@@ -24,18 +24,20 @@ from faster_core import (
     problem_response,
 )
 from faster_redis import hookspecs
+from faster_redis._console import faster_describe_route
 from faster_redis._version import __version__
 from faster_redis.connection import connect, safe_url
 from faster_redis.context import STATE_KEY, RedisContextMiddleware
 from faster_redis.events import EventBridge
 from faster_redis.health import redis_health_check
-from faster_redis.middleware import RateLimitMiddleware
+from faster_redis.middleware import RateLimitMiddleware, install_route_limits
 from faster_redis.response_cache import ResponseCacheMiddleware
 from faster_redis.service import RedisService
 from faster_redis.settings import RedisSettings
 
 __all__ = [
     "faster_add_hookspecs",
+    "faster_describe_route",
     "faster_exception_handlers",
     "faster_health_checks",
     "faster_lifespan",
@@ -83,6 +85,7 @@ def faster_lifespan(host: PluginHost) -> PluginLifespan:
             await bridge.start(ready_within=ready_within)
         if service.cache.local is not None:
             await service.cache.local.start(ready_within=ready_within)
+        install_route_limits(app)
         try:
             yield {STATE_KEY: service}
         finally:

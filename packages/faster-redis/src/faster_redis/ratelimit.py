@@ -1,6 +1,7 @@
 """Rate limits counted on the Redis server (Lua), so they hold across processes and hosts.
 
-Declare a limit per route with `Depends(rate_limit("5/minute", login=True))`, or on every
+Declare a limit per route with `@rate_limited("5/minute", login=True)` on the endpoint (checked
+in pure ASGI, before FastAPI resolves dependencies) or `Depends(rate_limit(...))`, or on every
 request with `RateLimitMiddleware` (`FASTER_REDIS_RATELIMIT_GLOBAL`). A refusal is a 429
 problem with `Retry-After` and the IETF `RateLimit` / `RateLimit-Policy` headers.
 """
@@ -13,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from fastapi import Request, Response
 
@@ -36,8 +37,11 @@ __all__ = [
     "by_ip",
     "by_user",
     "rate_limit",
+    "rate_limited",
 ]
 
+F = TypeVar("F", bound=Callable[..., Any])
+MARK = "__faster_redis_rate_limits__"
 KeyFunc = Callable[[Request], "str | None"]
 """Who a request counts against; `None` exempts the request."""
 
@@ -87,9 +91,9 @@ class Limit:
         return cls(int(count), int(multiple or 1) * PERIODS[unit], **options)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The server's answer for one request."""
+class Decision(NamedTuple):
+    """The server's answer for one request (a named tuple: built on every limited request, and
+    a frozen dataclass costs several times as much to build)."""
 
     allowed: bool
     limit: int
@@ -105,6 +109,13 @@ class Decision:
             "RateLimit-Policy": f'"{self.name}";q={self.limit};w={math.ceil(self.period)}',
             "RateLimit": f'"{self.name}";r={self.remaining};t={self.reset}',
         }
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """`headers()` as ASGI header pairs."""
+        name = self.name.encode()
+        policy = b'"%b";q=%d;w=%d' % (name, self.limit, math.ceil(self.period))
+        state = b'"%b";r=%d;t=%d' % (name, self.remaining, self.reset)
+        return [(b"ratelimit-policy", policy), (b"ratelimit", state)]
 
 
 def by_ip(request: Request) -> str:
@@ -141,6 +152,9 @@ class RateLimiter:
             Algorithm.GCRA: client.register_script(_scripts.GCRA),
         }
 
+    async def aclose(self) -> None:
+        await self._batcher.aclose()
+
     @contextmanager
     def disabled(self) -> Iterator[RateLimiter]:
         """No limit applies inside the block (for tests)."""
@@ -166,7 +180,8 @@ class RateLimiter:
 
     async def hit(self, limit: Limit, name: str, identity: str) -> Decision:
         """Count one request of `identity` against `limit` on the server."""
-        key = self.service.key("rl", name, identity)
+        # One hash tag for the script's keys: one Redis Cluster slot per name and identity.
+        key = self.service.key("rl", "{" + name + ":" + identity + "}")
         keys = [key, key + ":seq"] if limit.algorithm is Algorithm.SLIDING_WINDOW else [key]
         args = [limit.limit, math.ceil(limit.period * 1000)]
         script = self._scripts[limit.algorithm]
@@ -219,6 +234,11 @@ def _route_name(request: Request) -> str:
     return str(getattr(route, "path", request.url.path))
 
 
+def _resolve(limit: Limit | str, **changes: Any) -> Limit:
+    base = Limit.parse(limit) if isinstance(limit, str) else limit
+    return replace(base, **{field: value for field, value in changes.items() if value is not None})
+
+
 def rate_limit(
     limit: Limit | str,
     *,
@@ -231,21 +251,12 @@ def rate_limit(
     """A route dependency enforcing `limit` (a `Limit` or `"5/minute"`).
 
     The limit's name (default: the route's path template) names its counters, its
-    `RateLimit-Policy` and what `RateLimiter.override` replaces.
+    `RateLimit-Policy` and what `RateLimiter.override` replaces. `@rate_limited` does the same
+    for less: it checks before FastAPI resolves dependencies.
     """
-    base = Limit.parse(limit) if isinstance(limit, str) else limit
-    changes: dict[str, Any] = {
-        field: value
-        for field, value in (
-            ("name", name),
-            ("key", key),
-            ("algorithm", algorithm),
-            ("login", login),
-            ("failure", failure),
-        )
-        if value is not None
-    }
-    resolved = replace(base, **changes)
+    resolved = _resolve(
+        limit, name=name, key=key, algorithm=algorithm, login=login, failure=failure
+    )
 
     async def enforce_rate_limit(request: Request, response: Response) -> None:
         service = service_from_scope(request.scope)
@@ -256,3 +267,29 @@ def rate_limit(
             response.headers.update(decision.headers())
 
     return enforce_rate_limit
+
+
+def rate_limited(
+    limit: Limit | str,
+    *,
+    name: str | None = None,
+    key: KeyFunc | None = None,
+    algorithm: Algorithm | None = None,
+    login: bool | None = None,
+    failure: FailurePolicy | None = None,
+) -> Callable[[F], F]:
+    """Enforce `limit` on this route, as `Depends(rate_limit(...))` does, but in pure ASGI
+    around the route: no dependency to resolve, and the `RateLimit` headers reach every
+    response, a returned `Response` too. Stack it for several limits.
+
+    The plugin wraps the marked routes when the app starts: declare them before that.
+    """
+    resolved = _resolve(
+        limit, name=name, key=key, algorithm=algorithm, login=login, failure=failure
+    )
+
+    def mark(endpoint: F) -> F:
+        setattr(endpoint, MARK, (*getattr(endpoint, MARK, ()), resolved))
+        return endpoint
+
+    return mark

@@ -118,27 +118,63 @@ class ResponseCacheMiddleware:
         key = _cache_key(scope, policy, headers, auth)
         directives = headers.get("cache-control", "").lower()
         store = "no-store" not in directives
-        if store and "no-cache" not in directives:
-            try:
-                entry, reachable = await _read(service, key)
-            except RedisUnavailableError as exc:
-                await render_problem(exc, scope, receive, send)
+        writer = _Capture(
+            service,
+            key,
+            policy,
+            [tag.format(**params) for tag in policy.tags],
+            request_headers=headers,
+            send=send,
+            store=store,
+        )
+        if not store or "no-cache" in directives:
+            await self._compute(scope, receive, writer)
+            return
+        local = service.cache.local
+        if local is not None and local.usable:
+            data = local.get(key)
+            if data is not None:  # a hit in process memory: no flight, no round trip
+                service.metrics.count("cache", "hit")
+                await _send_entry(data, headers, send)
                 return
-            if entry is None and key in self._flights:
-                entry = await self._join(self._flights[key], service)
+        flight = self._flights.get(key)
+        if flight is not None:
+            entry = await self._join(flight, service)
             if entry is not None:
                 await _send_entry(entry, headers, send)
                 return
+        await self._lookup(scope, receive, send, writer)
+
+    async def _lookup(self, scope: Scope, receive: Receive, send: Send, writer: _Capture) -> None:
+        """Read the entry, else run the route; concurrent requests for the key in this process
+        wait for this one rather than read, so none of them sees a miss older than its write."""
+        owner = writer.key not in self._flights
+        flight: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        if owner:
+            self._flights[writer.key] = flight
+        try:
+            try:
+                entry, reachable = await _read(writer.service, writer.key)
+            except RedisUnavailableError as exc:
+                await render_problem(exc, scope, receive, send)
+                return
+            if entry is not None:
+                flight.set_result(entry)
+                await _send_entry(entry, writer.request_headers, send)
+                return
             # While Redis is down, do not pay a second timeout to store the response.
-            store = reachable
-        tags = [tag.format(**params) for tag in policy.tags]
-        writer = _Capture(
-            service, key, policy, tags, request_headers=headers, send=send, store=store
-        )
-        await self._compute(scope, receive, writer)
+            writer.store = reachable
+            writer.flight = flight
+            await self.app(scope, receive, writer)
+        finally:
+            if not flight.done():
+                flight.set_result(None)
+            if owner:
+                del self._flights[writer.key]
 
     async def _compute(self, scope: Scope, receive: Receive, writer: _Capture) -> None:
-        """Run the route; concurrent misses of the key in this process wait for this one."""
+        """Run the route without reading (the client asked to revalidate, or not to store);
+        concurrent misses of the key in this process wait for this one."""
         if not writer.store or writer.key in self._flights:
             await self.app(scope, receive, writer)
             return

@@ -14,10 +14,11 @@ from typing import TypeVar
 
 import redis.asyncio as aioredis
 import redis.exceptions
+from redis.asyncio.cluster import RedisCluster
 
 from faster_redis.cache import Cache
 from faster_redis.circuit import CircuitBreaker, CircuitState
-from faster_redis.connection import UNAVAILABLE_ERRORS
+from faster_redis.connection import UNAVAILABLE_ERRORS, is_misuse
 from faster_redis.events import Events
 from faster_redis.exceptions import RedisError, RedisUnavailableError
 from faster_redis.locks import Lock
@@ -47,6 +48,9 @@ class RedisService:
         self.breaker = CircuitBreaker(
             settings.circuit_failure_threshold, settings.circuit_reset_timeout
         )
+        # The cluster client fails a call that finds every connection to its node busy rather
+        # than waiting: calls wait here instead, within the same timeout.
+        self._calls = asyncio.Semaphore(settings.pool_size) if settings.cluster else None
         self.metrics = metrics or RedisMetrics()
         self.metrics.watch(self.breaker)
         self.cache = Cache(self)
@@ -92,10 +96,17 @@ class RedisService:
         verdict = False
         try:
             async with asyncio.timeout(self.settings.socket_timeout):
-                result = await operation(self.client)
+                if self._calls is None:
+                    result = await operation(self.client)
+                else:
+                    async with self._calls:
+                        result = await operation(self.client)
             verdict = True
         except UNAVAILABLE_ERRORS as exc:
             verdict = True
+            if is_misuse(exc):
+                self.breaker.record_success()
+                raise RedisError(f"redis cluster refused the call: {type(exc).__name__}") from exc
             self.breaker.record_failure()
             logger.warning("redis call failed: %s", type(exc).__name__)
             raise self.unavailable() from exc
@@ -113,7 +124,11 @@ class RedisService:
         """PING through the breaker; returns the round trip in milliseconds."""
         loop = asyncio.get_running_loop()
         started = loop.time()
-        await self.execute(lambda client: client.ping())
+        if self.settings.cluster:
+            # Every master: a cluster with one master down cannot serve its slots.
+            await self.execute(lambda client: client.ping(target_nodes=RedisCluster.PRIMARIES))
+        else:
+            await self.execute(lambda client: client.ping())
         return (loop.time() - started) * 1000
 
     def fails_open(self, policy: FailurePolicy, feature: str) -> bool:
@@ -122,4 +137,5 @@ class RedisService:
         return policy is FailurePolicy.OPEN
 
     async def aclose(self) -> None:
+        await self.limiter.aclose()
         await self.client.aclose()

@@ -16,6 +16,7 @@ __all__ = ["FailurePolicy", "RedisSettings"]
 
 MEMORY_URL = "memory://"
 SCHEMES = ("memory", "redis", "rediss", "unix", "redis+sentinel")
+CLUSTER_SCHEMES = ("redis", "rediss")
 
 
 class FailurePolicy(StrEnum):
@@ -38,6 +39,11 @@ class RedisSettings(PluginSettings):
         description="memory:// (in-process fakeredis), redis://, rediss:// (TLS), unix:// or "
         "redis+sentinel://host:26379,host2:26379/service_name[/db]; "
         "a password in the URL is moved to `password` and never shown.",
+    )
+    cluster: bool = Field(
+        default=False,
+        description="Redis Cluster: `url` (redis:// or rediss://) names one or more seed nodes, "
+        "e.g. redis://10.0.0.1:7000,10.0.0.2:7000.",
     )
     password: SecretStr | None = None
     prefix: str = Field(default="", description="Prepended to every key this plugin writes.")
@@ -110,6 +116,16 @@ class RedisSettings(PluginSettings):
         return value
 
     @model_validator(mode="after")
+    def _cluster_needs_nodes(self) -> RedisSettings:
+        scheme = urlsplit(self.url).scheme
+        if self.cluster and scheme not in CLUSTER_SCHEMES:
+            raise ValueError(
+                "FASTER_REDIS_CLUSTER needs FASTER_REDIS_URL to name the seed nodes with "
+                f"redis:// or rediss://, not {scheme}://"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _lift_password(self) -> RedisSettings:
         parts = urlsplit(self.url)
         userinfo, at, hosts = parts.netloc.rpartition("@")
@@ -132,3 +148,8 @@ class RedisSettings(PluginSettings):
     def key(self, *parts: str) -> str:
         """A key under this app's prefix."""
         return self.prefix + ":".join(parts)
+
+    def slot_key(self, group: str, *parts: str) -> str:
+        """A key under this app's prefix whose hash tag is `{<prefix><group>}`: every key of the
+        group lands in one Redis Cluster slot, so one script or transaction may use several."""
+        return f"{self.prefix}{{{self.prefix}{group}}}:" + ":".join(parts)
