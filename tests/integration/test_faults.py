@@ -173,50 +173,12 @@ def test_no_acknowledged_write_is_lost(report: Report) -> None:
     assert report.stored == expected
 
 
-def test_every_request_is_answered_while_the_dependency_is_out(
-    report: Report, request: pytest.FixtureRequest
-) -> None:
-    if report.kind == "postgres-stopped":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=False,  # only when a cache miss meets the outage: not every run
-                reason=(
-                    "faster-redis: a cached read can wait the whole cache_stampede_timeout "
-                    "(5 s) during a database outage, because a failed fill leaves its fill lock "
-                    "behind; pinned deterministically by "
-                    "test_a_failed_cache_fill_does_not_stall_the_next_reader"
-                ),
-            )
-        )
-    if report.kind == "postgres-frozen":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "faster-db: with PostgreSQL frozen a request waits as long as the freeze "
-                    "(here 8 s; forever on a silent network partition): _engine.py "
-                    "_asyncpg_args sets command_timeout=None, and statement_timeout is enforced "
-                    "by the server, which cannot answer; pool pre-ping has no timeout either. "
-                    "Fix: command_timeout=statement_timeout (+ a margin) in connect_args, so "
-                    "asyncpg raises TimeoutError, mapped to the 503 problem"
-                ),
-            )
-        )
+def test_every_request_is_answered_while_the_dependency_is_out(report: Report) -> None:
     slowest = max(report.during_outage(), key=lambda answer: answer.took)
     assert NO_ANSWER not in report.statuses()
     assert slowest.took <= ANSWER_WITHIN, slowest
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "faster-redis cache.py Cache._compute_once: when compute() raises (here the database "
-        "is down: a 503), the fill lock taken with SET NX PX=cache_stampede_timeout is never "
-        "deleted, so the next reader of the key in any process polls _await_fill for the whole "
-        "cache_stampede_timeout (5 s) before computing itself; fix: delete the lock (compare "
-        "the token) in an except/finally around `value = await compute()` and re-raise"
-    ),
-)
 def test_a_failed_cache_fill_does_not_stall_the_next_reader(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:

@@ -35,7 +35,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "ValidationProblem",
-    "description": "A request that failed validation: one entry per field, values never echoed.",
+    "description": (
+        "A request that failed validation: `errors` has one entry per field (values never "
+        "echoed) when the body or parameters did not parse; a rule the handler checks (a weak "
+        "password, say) is a plain problem with status 422."
+    ),
     "allOf": [
         {"$ref": f"{_REF}Problem"},
         {
@@ -54,7 +58,6 @@ VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
                     },
                 }
             },
-            "required": ["errors"],
         },
     ],
 }
