@@ -36,6 +36,7 @@ VARIANT_MODULES = [
     "benchmarks.redis",
     "benchmarks.observability",
     "benchmarks.auth",
+    "benchmarks.suite",
 ]
 
 
@@ -59,17 +60,27 @@ def registered_variants() -> list[Variant]:
 def select(
     everything: Sequence[Variant], patterns: Sequence[str], *, server: bool
 ) -> list[Variant]:
-    """Variants matching any pattern (a glob or a substring), with the baselines they need."""
+    """Variants matching any pattern (a variant's exact name, else a glob or a substring), with
+    the baselines they need."""
     if patterns:
+        names = {v.name for v in everything}
         chosen = [
             v
             for v in everything
-            if any(fnmatch.fnmatchcase(v.name, p) or p in v.name for p in patterns)
+            if any(
+                v.name == p if p in names else fnmatch.fnmatchcase(v.name, p) or p in v.name
+                for p in patterns
+            )
         ]
         if not chosen:
             raise SystemExit(f"no variant matches {list(patterns)}; try --list")
     else:
         chosen = [v for v in everything if v.server or not server]
+    return with_baselines(everything, chosen)
+
+
+def with_baselines(everything: Sequence[Variant], chosen: Sequence[Variant]) -> list[Variant]:
+    """`chosen` and the baselines they need (transitively), in registration order."""
     by_name = {v.name: v for v in everything}
     needed = {v.name for v in chosen}
     pending = [v.baseline for v in chosen]
@@ -101,7 +112,7 @@ def _in_process_rows(
         ratio = base / r.median_us
         server_ratio = predicted_server_ratio(base, r.median_us)
         target = r.variant.target
-        met = None if target is None else target.met(server_ratio, overhead)
+        met = None if target is None else target.met(server_ratio, overhead, r.gen2_per_10k)
         is_base = r.variant.name == r.variant.baseline
         rows.append(
             [
@@ -231,6 +242,106 @@ def server(variants: Sequence[Variant], args: argparse.Namespace) -> dict[str, A
     return {"mode": "server", "results": records}
 
 
+def latency(variants: Sequence[Variant], args: argparse.Namespace) -> dict[str, Any] | None:
+    from benchmarks.latency import MAX_LAG_MS, P50_FACTOR, P999_LIMIT_MS, run_latency, verdict
+    from benchmarks.server import missing_tools
+
+    missing = missing_tools()
+    if missing:
+        print(f"latency mode skipped: {', '.join(missing)} not installed (Debian: wrk)")
+        return None
+    print(
+        f"latency: {len(variants)} variants x {args.repeats} runs, uvicorn (uvloop, httptools) on"
+        f" core 0; capacity from wrk -c{args.concurrency}, then an open loop on core 1 offering"
+        f" {args.fraction:g} of it for {args.duration} s ({args.concurrency} connections)\n"
+    )
+    results = run_latency(
+        variants,
+        repeats=args.repeats,
+        duration=args.duration,
+        concurrency=args.concurrency,
+        fraction=args.fraction,
+    )
+    by_name = {r.variant.name: r for r in results}
+    target = f"p50 <= {P50_FACTOR:g}x base, p99.9 <= {P999_LIMIT_MS:g} ms"
+    rows: list[list[str]] = []
+    records: list[dict[str, Any]] = []
+    for r in results:
+        base = by_name[r.variant.baseline]
+        is_base = r.variant.name == r.variant.baseline
+        if not r.runs or not base.runs:
+            rows.append([r.variant.name, *[""] * 8, "baseline" if is_base else target, "FAILED"])
+            records.append({"variant": r.variant.name, "failures": r.failures, "met": None})
+            continue
+        p50_ok, p999_ok = verdict(r, base)
+        met = None if is_base else (p50_ok and p999_ok and r.errors == 0)
+        p50_ratio = r.median("latency_ms", "p50") / base.median("latency_ms", "p50")
+        lagged = max(r.median("lag_ms", "p99.9"), base.median("lag_ms", "p99.9")) > MAX_LAG_MS
+        result = {None: "", True: "met", False: "NOT MET"}[met] + (
+            "?" if lagged and met is not None else ""
+        )
+        rows.append(
+            [
+                r.variant.name,
+                f"{r.median('capacity'):,.0f}",
+                f"{r.median('rate'):,.0f}",
+                f"{r.median('latency_ms', 'p50'):.2f}",
+                f"{r.median('latency_ms', 'p99'):.2f}",
+                f"{r.median('latency_ms', 'p99.9'):.2f}",
+                "" if is_base else f"{p50_ratio:.2f}x",
+                f"{r.median('lag_ms', 'p99.9'):.2f}",
+                str(r.errors),
+                "baseline" if is_base else target,
+                result,
+            ]
+        )
+        records.append(
+            {
+                "variant": r.variant.name,
+                "baseline": r.variant.baseline,
+                "runs": r.runs,
+                "median_capacity_rps": r.median("capacity"),
+                "median_offered_rps": r.median("rate"),
+                "median_latency_ms": {
+                    p: r.median("latency_ms", p) for p in ("p50", "p99", "p99.9", "p100")
+                },
+                "median_generator_lag_ms_p99_9": r.median("lag_ms", "p99.9"),
+                "p50_vs_baseline": p50_ratio,
+                "errors": r.errors,
+                "failures": r.failures,
+                "target": None if is_base else target,
+                "p50_met": None if is_base else p50_ok,
+                "p99_9_met": None if is_base else p999_ok,
+                "met": met,
+                "generator_lagged": lagged,
+            }
+        )
+    header = [
+        "variant",
+        "capacity",
+        "offered",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "p50/base",
+        "lag p99.9",
+        "errors",
+        "target",
+        "result",
+    ]
+    print()
+    print(render_table(header, rows))
+    print(
+        "\nmedians of the runs; latencies from each request's scheduled send time (open loop)."
+        f"\n  ?: the generator lagged more than {MAX_LAG_MS:g} ms at p99.9 (for this row or its"
+        " baseline): the\n  machine was too loaded for the row to judge the code."
+        "\n  lag p99.9: the generator's own lateness in handing requests over, included in the"
+        " latencies\n  (a figure near the target means the generator, not the server, is the"
+        " limit)."
+    )
+    return {"mode": "latency", "results": records}
+
+
 def instructions(variants: Sequence[Variant], args: argparse.Namespace) -> dict[str, Any] | None:
     from benchmarks.instructions import baseline_us_per_request, missing_tools, run_instructions
 
@@ -281,6 +392,79 @@ def instructions(variants: Sequence[Variant], args: argparse.Namespace) -> dict[
     )
     _print_descriptions(variants)
     return {"mode": "instructions", "results": records}
+
+
+SUITE_PATTERNS = ("suite-*", "fastapi-db-plain")
+"""What `--suite` measures (with the baselines they need) when no `--only` is given."""
+
+
+def _latency_defaults(everything: Sequence[Variant]) -> list[Variant]:
+    """The suite's latency variants when the suite module is loaded, else every server variant."""
+    try:
+        from benchmarks.suite import LATENCY_VARIANTS
+    except ModuleNotFoundError:
+        return [v for v in everything if v.server]
+    return [v for v in everything if v.name in LATENCY_VARIANTS]
+
+
+def suite(
+    everything: Sequence[Variant], variants: Sequence[Variant], args: argparse.Namespace
+) -> dict[str, Any]:
+    """The suite variants (in-process, or instruction counts), then the latency mode on the
+    suite's latency variants, then one table with every suite target of issue 7."""
+    measured = instructions(variants, args) if args.instructions else in_process(variants, args)
+    names = {v.name for v in variants}
+    chosen = [v for v in _latency_defaults(everything) if v.name in names]
+    print()
+    timed = latency(with_baselines(everything, chosen), args) if chosen else None
+    report: dict[str, Any] = {"mode": "suite", "throughput": measured, "latency": timed}
+    rows = _suite_rows(measured, timed)
+    report["targets"] = [
+        dict(zip(("target", "variant", "measured", "result"), row, strict=True)) for row in rows
+    ]
+    print("\nsuite targets (issue 7)\n")
+    print(render_table(["target", "variant", "measured", "result"], rows))
+    return report
+
+
+def _suite_rows(measured: dict[str, Any] | None, timed: dict[str, Any] | None) -> list[list[str]]:
+    throughput = {r["variant"]: r for r in (measured or {}).get("results", [])}
+    latencies = {r["variant"]: r for r in (timed or {}).get("results", [])}
+    verdict = {None: "not measured", True: "met", False: "NOT MET"}
+    rows = []
+    for name, minimum, what in (
+        ("suite-full-stack", 0.75, "full default stack, trivial route: >= 0.75x bare FastAPI"),
+        ("suite-db-session", 0.90, "full default stack, DB route: >= 0.90x without plugins"),
+    ):
+        record = throughput.get(name)
+        ratio = None if record is None else record["predicted_server_ratio"]
+        met = None if ratio is None else ratio >= minimum
+        rows.append([what, name, "" if ratio is None else f"{ratio:.3f}x*", verdict[met]])
+    for name in ("suite-full-stack", "suite-db-session"):
+        record = latencies.get(name)
+        if record is None or "p50_vs_baseline" not in record:
+            status = verdict[None] if record is None else "FAILED"
+            rows.append(["fixed load: p50 <= 2x bare", name, "", status])
+            rows.append(["fixed load: p99.9 <= 5 ms", name, "", status])
+            continue
+        p50 = f"{record['p50_vs_baseline']:.2f}x ({record['baseline']})"
+        p999 = f"{record['median_latency_ms']['p99.9']:.2f} ms"
+        mark = "?" if record["generator_lagged"] else ""
+        rows.append(["fixed load: p50 <= 2x bare", name, p50, verdict[record["p50_met"]] + mark])
+        rows.append(["fixed load: p99.9 <= 5 ms", name, p999, verdict[record["p99_9_met"]] + mark])
+    for name in ("suite-full-stack", "suite-db-session"):
+        record = throughput.get(name)
+        gen2 = None if record is None else record.get("gen2_per_10k")
+        met = None if gen2 is None else gen2 == 0
+        rows.append(
+            [
+                "full GCs per 10,000 requests: 0",
+                name,
+                "" if gen2 is None else f"{gen2:.2f}",
+                verdict[met],
+            ]
+        )
+    return rows
 
 
 def _verdict_cells(variant: Variant, met: bool | None) -> tuple[str, str]:
@@ -343,11 +527,39 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="deterministic mode: callgrind instruction counts per request",
     )
-    parser.add_argument("--repeats", type=int, default=3, help="runs per variant (--server)")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (--server)")
+    parser.add_argument(
+        "--latency",
+        action="store_true",
+        help="latency at a fixed offered load: uvicorn + wrk for capacity, then an open loop",
+    )
+    parser.add_argument(
+        "--suite",
+        action="store_true",
+        help="the suite's targets (issue 7): the suite variants in-process (or --instructions),"
+        " then --latency on the suite's latency variants; one table of targets",
+    )
+    parser.add_argument(
+        "--fraction",
+        type=float,
+        default=0.5,
+        help="offered load as a fraction of capacity (--latency)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs per variant (--server, --latency)"
+    )
+    parser.add_argument(
+        "--duration",
+        type=int,
+        default=10,
+        help="seconds per wrk run (--server) / of open-loop load (--latency)",
+    )
     args = parser.parse_args(argv)
     if min(args.requests, args.rounds, args.concurrency, args.repeats, args.duration) < 1:
         parser.error("counts and durations must be positive")
+    if not 0 < args.fraction <= 1:
+        parser.error("--fraction must be in (0, 1]")
+    if args.server + args.latency + args.suite > 1:
+        parser.error("pick one of --server, --latency, --suite")
     return args
 
 
@@ -357,7 +569,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list:
         _print_descriptions(everything)
         return 0
-    variants = select(everything, args.only, server=args.server)
+    if args.suite:
+        variants = select(everything, args.only or SUITE_PATTERNS, server=False)
+    elif args.latency and not args.only:
+        variants = with_baselines(everything, _latency_defaults(everything))
+    else:
+        variants = select(everything, args.only, server=args.server)
+    if args.instructions and BASELINE not in {v.name for v in variants}:
+        # instruction counts are turned into µs with the bare baseline's timing
+        bare = [v for v in everything if v.name == BASELINE]
+        variants = with_baselines(everything, [*variants, *bare])
     machine = _machine()
     print(
         f"python {machine['python']}, fastapi {machine['fastapi']},"
@@ -365,7 +586,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" faster-core {machine['faster-core']}; {machine['cpus']} CPUs, load average"
         f" {' '.join(f'{x:.2f}' for x in machine['loadavg'])}"
     )
-    if args.server:
+    report: dict[str, Any] | None
+    if args.suite:
+        report = suite(everything, variants, args)
+    elif args.latency:
+        report = latency(variants, args)
+    elif args.server:
         report = server(variants, args)
     elif args.instructions:
         report = instructions(variants, args)

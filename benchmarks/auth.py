@@ -5,6 +5,12 @@
   bearer token (steady state: its verified claims come from the verifier's cache).
 - `auth-verify-every-request`: the same with the claims cache off, so every request pays a full
   EdDSA signature check with PyJWT.
+- `auth-current-user-redis` against `auth-no-auth-redis`: the same pair with the redis plugin on
+  (`memory://`), so revocations are looked up in Redis (once a second per token and worker,
+  from the local cache otherwise, kept coherent over pub/sub).
+
+Every authenticated request runs the whole check: claims (cached until `exp`), the user's
+standing and the token's revocation (each from a per-process cache of at most 1 s).
 
 The key is fixed (a constant Ed25519 seed) so that a uvicorn worker in `--server` mode, which
 imports this module again, verifies the token minted here. It signs only benchmark tokens.
@@ -13,6 +19,9 @@ imports this module again, verifies the token minted here. It signs only benchma
 from __future__ import annotations
 
 import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,29 +54,57 @@ def _token() -> str:
 _HEADERS = ((b"authorization", b"Bearer " + _token().encode()),)
 
 
-def _app(**auth: Any) -> FastAPI:
+def _app(*, redis: bool = False, lifespan: Any = None, **auth: Any) -> FastAPI:
     url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='faster-auth-bench-')) / 'b.db'}"
-    settings = FasterSettings(
-        _env_file=None,
-        env=Environment.TEST,
-        plugin_settings={
-            "db": {"url": url, "auto_migrate": True},
-            "auth": {"private_key": _PEM, **auth},
-        },
-    )
-    return create_app(
-        settings, plugins=[faster_db.plugin, faster_auth.plugin], load_entrypoints=False
-    )
+    plugin_settings: dict[str, Any] = {
+        "db": {"url": url, "auto_migrate": True},
+        "auth": {"private_key": _PEM, **auth},
+    }
+    plugins: list[object] = [faster_db.plugin, faster_auth.plugin]
+    if redis:
+        import faster_redis.plugin
+
+        plugin_settings["redis"] = {"url": "memory://"}
+        plugins.insert(1, faster_redis.plugin)
+    settings = FasterSettings(_env_file=None, env=Environment.TEST, plugin_settings=plugin_settings)
+    return create_app(settings, plugins=plugins, load_entrypoints=False, lifespan=lifespan)
 
 
-def auth_no_auth() -> FastAPI:
-    app = _app()
-
+def _without_auth(app: FastAPI) -> FastAPI:
     async def bench() -> dict[str, str]:
         return dict(BENCH_BODY)
 
     app.add_api_route(BENCH_PATH, bench, methods=["GET"])
     return app
+
+
+def auth_no_auth() -> FastAPI:
+    return _without_auth(_app())
+
+
+@asynccontextmanager
+async def _frozen_clocks(app: FastAPI) -> AsyncIterator[None]:
+    """Stop the per-process caches' clocks: under callgrind a second of wall time is a few dozen
+    requests, so the once-a-second refresh of each cache would dominate the count, while at
+    thousands of requests per second it costs almost nothing per request."""
+    now, monotonic = time.time(), time.monotonic()
+    guard = app.state.auth_guard
+    guard.auth.verifier._clock = lambda: now
+    guard.auth.users._clock = lambda: monotonic
+    guard.revocations._clock = lambda: monotonic
+    yield
+
+
+def auth_current_user_steady() -> FastAPI:
+    return _with_current_user(_app(lifespan=_frozen_clocks))
+
+
+def auth_no_auth_redis() -> FastAPI:
+    return _without_auth(_app(redis=True))
+
+
+def auth_current_user_redis() -> FastAPI:
+    return _with_current_user(_app(redis=True))
 
 
 def _with_current_user(app: FastAPI) -> FastAPI:
@@ -114,5 +151,30 @@ def variants() -> list[Variant]:
             baseline="auth-no-auth",
             headers=_HEADERS,
             server=False,
+        ),
+        Variant(
+            "auth-current-user-steady",
+            auth_current_user_steady,
+            "auth-current-user with the caches' clocks stopped (for --instructions: no refresh)",
+            Target(max_overhead_us=10, note="the per-request path alone"),
+            baseline="auth-no-auth",
+            headers=_HEADERS,
+            server=False,
+        ),
+        Variant(
+            "auth-no-auth-redis",
+            auth_no_auth_redis,
+            "db + redis (memory://) + auth plugins; the route without authentication",
+            None,
+            baseline="auth-no-auth-redis",
+            headers=_HEADERS,
+        ),
+        Variant(
+            "auth-current-user-redis",
+            auth_current_user_redis,
+            "db + redis + auth; CurrentUser, revocations in Redis behind the local cache",
+            Target(max_overhead_us=10, note="steady state: every check from a local cache"),
+            baseline="auth-no-auth-redis",
+            headers=_HEADERS,
         ),
     ]

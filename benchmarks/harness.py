@@ -102,13 +102,15 @@ class Target:
 
     `min_ratio` bounds the throughput ratio (in-process: the predicted server ratio; server
     mode: the measured req/s ratio). `max_overhead_us` bounds the extra time per request
-    (in-process: µs per request; server mode: server CPU µs per request). `note` is shown, not
-    checked.
+    (in-process: µs per request; server mode: server CPU µs per request).
+    `max_gen2_per_10k` bounds the full garbage collections per 10,000 requests in steady state
+    (checked where they are counted: in-process). `note` is shown, not checked.
     """
 
     min_ratio: float | None = None
     max_overhead_us: float | None = None
     note: str = ""
+    max_gen2_per_10k: float | None = None
 
     def describe(self) -> str:
         parts = []
@@ -116,14 +118,25 @@ class Target:
             parts.append(f"<= +{self.max_overhead_us:g} µs")
         if self.min_ratio is not None:
             parts.append(f">= {self.min_ratio:g}x")
+        if self.max_gen2_per_10k is not None:
+            parts.append(f"gen2/10k <= {self.max_gen2_per_10k:g}")
         if self.note:
             parts.append(f"({self.note})")
         return " ".join(parts)
 
-    def met(self, ratio: float, overhead_us: float) -> bool:
-        if self.min_ratio is not None and ratio < self.min_ratio:
-            return False
-        return self.max_overhead_us is None or overhead_us <= self.max_overhead_us
+    def met(
+        self, ratio: float, overhead_us: float, gen2_per_10k: float | None = None
+    ) -> bool | None:
+        """Whether every bound that can be checked holds; None when none can (a GC bound
+        without a GC count, or no bound at all)."""
+        checks = []
+        if self.min_ratio is not None:
+            checks.append(ratio >= self.min_ratio)
+        if self.max_overhead_us is not None:
+            checks.append(overhead_us <= self.max_overhead_us)
+        if self.max_gen2_per_10k is not None and gen2_per_10k is not None:
+            checks.append(gen2_per_10k <= self.max_gen2_per_10k)
+        return all(checks) if checks else None
 
 
 @dataclass(frozen=True, slots=True)
