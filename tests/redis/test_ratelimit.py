@@ -133,6 +133,28 @@ async def test_limits_by_user_and_custom_key(backend: dict[str, Any]) -> None:
     assert exempt == [200, 200, 200]
 
 
+async def test_by_user_knows_a_faster_auth_subject() -> None:
+    app = build_app({"url": "memory://"})
+
+    class AuthenticatedUser:  # faster-auth's caller: `subject`, no `id`
+        def __init__(self, subject: str) -> None:
+            self.subject = subject
+
+    async def sign_in(request: Request) -> None:
+        request.scope["user"] = AuthenticatedUser(request.headers["x-user"])
+
+    @app.get("/user", dependencies=[Depends(sign_in), Depends(rate_limit("1/minute", key=by_user))])
+    async def per_user() -> dict[str, bool]:
+        return {"ok": True}
+
+    async with client_for(app) as client:
+        users = [
+            (await client.get("/user", headers={"x-user": u, "x-forwarded-for": "10.0.0.1"}))
+            for u in "aab"
+        ]
+    assert [response.status_code for response in users] == [200, 429, 200]
+
+
 async def test_global_limit_runs_before_routing(backend: dict[str, Any]) -> None:
     app = build_app({**backend, "ratelimit_global": "3/minute"})
     async with client_for(app) as client:

@@ -126,11 +126,15 @@ def by_ip(request: Request) -> str:
 
 
 def by_user(request: Request) -> str:
-    """The authenticated user (`scope["user"]` or `request.state.user`, by `id` or
-    `identity`); anonymous requests fall back to their IP."""
+    """The authenticated user (`scope["user"]` or `request.state.user`, by `id`, `identity`
+    or `subject` (faster-auth's)); anonymous requests fall back to their IP."""
     user = request.scope.get("user") or getattr(request.state, "user", None)
     if user is not None and getattr(user, "is_authenticated", True):
-        ident = getattr(user, "id", None) or getattr(user, "identity", None)
+        ident = (
+            getattr(user, "id", None)
+            or getattr(user, "identity", None)
+            or getattr(user, "subject", None)
+        )
         if ident is not None:
             return f"user:{ident}"
     return by_ip(request)
