@@ -135,7 +135,7 @@ async def test_a_reset_token_works_once_and_ends_every_session(
     first = await client.post("/auth/password-reset/confirm", json=body)
     assert first.status_code == 204, first.text
     again = await client.post("/auth/password-reset/confirm", json=body)
-    assert again.status_code == 400
+    assert again.status_code == 404
     assert again.json()["detail"] == "The link is invalid or has expired."
     assert (await client.get("/me", headers=bearer(old))).status_code == 401
     gone = await client.post("/auth/refresh", json={"refresh_token": old["refresh_token"]})
@@ -161,7 +161,7 @@ async def test_an_expired_or_superseded_reset_token_is_refused(
         json={"token": first, "new_password": NEW_PASSWORD},
         headers=same_id,
     )
-    assert superseded.status_code == 400
+    assert superseded.status_code == 404
     async with app.state.db.session_scope() as session:
         await session.execute(
             update(OneTimeToken)
@@ -173,7 +173,7 @@ async def test_an_expired_or_superseded_reset_token_is_refused(
         json={"token": second, "new_password": NEW_PASSWORD},
         headers=same_id,
     )
-    assert expired.status_code == 400
+    assert expired.status_code == 404
     assert expired.content == superseded.content
     assert (await login(client)).status_code == 200  # the password never changed
 
@@ -193,7 +193,7 @@ async def test_concurrent_uses_of_one_reset_token_succeed_once(
     async with anyio.create_task_group() as group:
         for _ in range(4):
             group.start_soon(confirm)
-    assert sorted(statuses) == [204, 400, 400, 400]
+    assert sorted(statuses) == [204, 404, 404, 404]
 
 
 async def test_registration_sends_a_verification_link_that_verifies_once(
@@ -213,9 +213,9 @@ async def test_registration_sends_a_verification_link_that_verifies_once(
         response = await client.post("/auth/verify-email/confirm", json={"token": token})
         return response.status_code
 
-    assert await confirm(first) == 400  # superseded by the second link
+    assert await confirm(first) == 404  # superseded by the second link
     assert await confirm(second) == 204
-    assert await confirm(second) == 400
+    assert await confirm(second) == 404
     assert (await client.get("/auth/me", headers=bearer(pair))).json()["email_verified"] is True
     # A verified address gets no more links; asking needs a signed-in caller.
     assert (await client.post("/auth/verify-email", headers=bearer(pair))).status_code == 202

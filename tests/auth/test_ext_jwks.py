@@ -212,8 +212,10 @@ async def test_a_hanging_issuer_is_bounded_by_the_timeout_with_one_fetch_in_flig
         responses = await asyncio.gather(*(get_me(client, idp.mint()) for _ in range(50)))
         assert {r.status_code for r in responses} == {503}
         assert time.monotonic() - begun < 15  # the server hangs for 30 s
-    assert idp.max_in_flight == 1
-    assert idp.jwks_fetches() == 1
+        assert app.state.auth.external.keys.fetches == 1  # attempts made by the app
+    # The server may not have read a timed-out request yet on a loaded machine: at most one.
+    assert idp.max_in_flight <= 1
+    assert idp.jwks_fetches() <= 1
 
 
 async def test_a_hanging_refresh_is_shared_and_bounded(
@@ -229,8 +231,9 @@ async def test_a_hanging_refresh_is_shared_and_bounded(
         assert time.monotonic() - begun < 15  # the server hangs for 30 s
         assert {r.status_code for r in responses} == {401}  # warm cache: an unknown kid
         assert (await get_me(client, idp.mint())).status_code == 200
-    assert idp.max_in_flight == 1
-    assert idp.jwks_fetches() == 2
+        assert app.state.auth.external.keys.fetches == 2  # start-up, and one shared refresh
+    assert idp.max_in_flight <= 1
+    assert idp.jwks_fetches() <= 2
 
 
 def test_parse_jwks_keeps_only_public_signing_keys_with_an_allowed_algorithm() -> None:

@@ -194,4 +194,4 @@ async def test_request_id_is_accepted_when_well_formed_and_replaced_otherwise(ap
 def test_an_http_status_enum_becomes_a_plain_status_code() -> None:
     response = problem_response({"path": "/x", "state": {}}, HTTPStatus.NOT_FOUND)
     assert type(response.status_code) is int
-    assert json.loads(response.body)["status"] == 404
+    assert json.loads(bytes(response.body))["status"] == 404

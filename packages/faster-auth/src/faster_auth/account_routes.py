@@ -144,7 +144,7 @@ def _changes(router: APIRouter) -> None:
         changes = AccountChanges(accounts)
         return await changes.change_password(user.subject, body.current_password, body.new_password)
 
-    @router.post("/password-reset", status_code=status.HTTP_202_ACCEPTED)
+    @router.post("/password-reset", status_code=status.HTTP_202_ACCEPTED, response_class=Response)
     async def password_reset_request(body: EmailRequest, accounts: RequestAccounts) -> Response:
         """Email a reset link if the account exists; the answer is the same either way."""
         email = body.normalized()
@@ -157,7 +157,7 @@ def _changes(router: APIRouter) -> None:
         await AccountChanges(accounts).reset_password(body.token, body.new_password)
         return _no_content()
 
-    @router.post("/verify-email", status_code=status.HTTP_202_ACCEPTED)
+    @router.post("/verify-email", status_code=status.HTTP_202_ACCEPTED, response_class=Response)
     async def email_verification_request(user: CurrentUser, accounts: RequestAccounts) -> Response:
         """Send (again) a verification link to the caller's email."""
         async with accounts.database.session_scope(readonly=True) as session:

@@ -47,6 +47,7 @@ __all__ = [
 Admin = Annotated[AuthenticatedUser, Depends(require_roles("admin"))]
 RoleName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 MAX_PAGE = 100
+MAX_OFFSET = 2**63 - 1  # what a database can bind; beyond it a 422, not a driver error
 
 
 class RoleAssignment(BaseModel):
@@ -64,7 +65,7 @@ class UserQuery(BaseModel):
     status: str | None = Field(default=None, max_length=20)
     role: str | None = Field(default=None, max_length=100)
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class UserPage(BaseModel):
@@ -205,8 +206,17 @@ def _roles(router: APIRouter) -> None:
             if roles:
                 rows = [{"user_id": user_id, "role": role} for role in roles]
                 await session.execute(insert(UserRole), rows)
+            removed = set(previous) - set(roles)
+            if removed:
+                # Access tokens carry roles: those issued before now stop working on every
+                # worker within a second, and the next refresh issues the reduced roles.
+                await session.execute(
+                    update(User).where(User.id == user_id).values(tokens_valid_after=utcnow())
+                )
             out = await describe(session, user)
             actor_id = await _actor_id(session, accounts, admin)
+        if removed:
+            await accounts.forget_tokens_of(user.subject)
         detail = {"previous": previous, "roles": roles}
         accounts.audit(
             AuditType.ROLES_CHANGE,

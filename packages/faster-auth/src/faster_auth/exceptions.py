@@ -129,10 +129,11 @@ class PasswordConfirmationError(ProblemError, FasterAuthError):
 
 
 class InvalidOneTimeTokenError(ProblemError, FasterAuthError):
-    """A password-reset or verification token that is unknown, used or expired (400, one body)."""
+    """A password-reset or verification token that is unknown, used or expired (404, one body:
+    the link leads nowhere, whichever it is)."""
 
-    status = HTTPStatus.BAD_REQUEST
-    title = "Bad Request"
+    status = HTTPStatus.NOT_FOUND
+    title = "Not Found"
     type_slug = "invalid-one-time-token"
 
     def __init__(self) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from faster_auth.exceptions import UnknownOnboardingStepError
@@ -29,6 +29,17 @@ KEY = "onboarding"
 
 class OnboardingUpdate(BaseModel):
     """Complete one `step`, or (`complete: true`) every step at once."""
+
+    # The schema says what the validator below enforces, so clients (and schema-driven tests)
+    # know that `{}` is refused.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["step"], "properties": {"step": {"type": "string"}}},
+                {"required": ["complete"], "properties": {"complete": {"const": True}}},
+            ]
+        }
+    )
 
     step: str | None = Field(default=None, min_length=1, max_length=100)
     complete: bool = False

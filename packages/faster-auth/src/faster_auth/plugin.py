@@ -19,7 +19,7 @@ from faster_auth.admin_routes import admin_router
 from faster_auth.guard import STATE_KEY as GUARD_STATE
 from faster_auth.guard import guard_lifespan, guarded_accounts_router
 from faster_auth.models import auth_metadata
-from faster_auth.openapi import document_token_url
+from faster_auth.openapi import document_password_policy, document_token_url
 from faster_auth.providers import (
     external_health_checks,
     external_middleware,
@@ -89,8 +89,14 @@ def faster_routers(host: PluginHost) -> Iterable[APIRouter]:
 
 @hookimpl
 def faster_configure_app(app: FastAPI, host: PluginHost) -> None:
-    prefix = host.settings_for(NAME, AuthSettings).routes_prefix
-    document_token_url(app, f"{prefix}/token")
+    settings = host.settings_for(NAME, AuthSettings)
+    document_token_url(app, f"{settings.routes_prefix}/token")
+    document_password_policy(
+        app,
+        settings.password_min_length,
+        settings.password_max_length,
+        refuse_common=settings.password_check_common,
+    )
 
 
 @hookimpl(optionalhook=True)
