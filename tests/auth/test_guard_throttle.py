@@ -132,4 +132,4 @@ def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy() -> None:
 
 def test_a_malformed_trusted_proxy_names_the_setting() -> None:
     with pytest.raises(Exception, match="FASTER_AUTH_TRUSTED_PROXIES"):
-        TrustedProxies(["not-an-ip"])
+        TrustedProxies(["not-an-ip"], setting="FASTER_AUTH_TRUSTED_PROXIES")

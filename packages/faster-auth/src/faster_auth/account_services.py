@@ -60,7 +60,12 @@ async def account_services(
     # The dummy hash that equalises "unknown user" with "wrong password" is made now, not on
     # the first failed sign-in (which would then take twice as long as the others).
     await auth.passwords.verify_or_dummy("", None)
-    services = AccountServices(audit, events, policy, TrustedProxies(settings.trusted_proxies))
+    services = AccountServices(
+        audit,
+        events,
+        policy,
+        TrustedProxies(settings.trusted_proxies, setting="FASTER_AUTH_TRUSTED_PROXIES"),
+    )
     if audit is not None:
         audit.start()
     try:

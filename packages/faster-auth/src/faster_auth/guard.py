@@ -130,7 +130,9 @@ async def guard_lifespan(app: FastAPI, host: PluginHost, auth: Auth) -> AsyncIte
         max_failures=settings.sign_in_max_failures,
         max_failures_per_ip=settings.sign_in_max_failures_per_ip,
         window=settings.sign_in_failure_window,
-        trusted_proxies=TrustedProxies(settings.trusted_proxies),
+        trusted_proxies=TrustedProxies(
+            settings.trusted_proxies, setting="FASTER_AUTH_TRUSTED_PROXIES"
+        ),
         redis=redis,
     )
     permissions = Permissions(database, settings.permissions_cache_ttl)

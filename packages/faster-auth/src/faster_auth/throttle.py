@@ -20,12 +20,11 @@ table otherwise. While Redis is down, `FASTER_REDIS_RATELIMIT_LOGIN_FAILURE` dec
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 import math
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,8 +32,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import and_, delete, func, insert, or_, select
 from starlette.types import Scope
 
-from faster_auth.exceptions import AuthConfigurationError, TooManyAttemptsError
+from faster_auth.exceptions import TooManyAttemptsError
 from faster_auth.models import SignInFailure
+from faster_core import TrustedProxies, client_ip
 from faster_db import Database
 
 if TYPE_CHECKING:
@@ -51,47 +51,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-class TrustedProxies:
-    """Proxy networks whose `X-Forwarded-For` is believed."""
-
-    def __init__(self, proxies: Iterable[str]) -> None:
-        try:
-            self.networks: tuple[Network, ...] = tuple(
-                ipaddress.ip_network(p, strict=False) for p in proxies
-            )
-        except ValueError as exc:
-            raise AuthConfigurationError(
-                "FASTER_AUTH_TRUSTED_PROXIES must list IP addresses or networks"
-            ) from exc
-
-    def __contains__(self, address: object) -> bool:
-        if not self.networks or not isinstance(address, str):
-            return False
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in self.networks)
-
-
-def client_ip(scope: Scope, trusted: TrustedProxies) -> str:
-    """The peer address or, behind a trusted proxy, the right-most untrusted forwarded hop."""
-    client: Sequence[object] | None = scope.get("client")
-    peer = str(client[0]) if client else "unknown"
-    if peer not in trusted:
-        return peer
-    hops: list[str] = []
-    for name, value in scope.get("headers", ()):
-        if name == b"x-forwarded-for":
-            hops.extend(h.strip() for h in value.decode("latin-1").split(",") if h.strip())
-    for hop in reversed(hops):
-        if hop not in trusted:
-            return hop
-    return hops[0] if hops else peer
 
 
 @dataclass(frozen=True, slots=True)

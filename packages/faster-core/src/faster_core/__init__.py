@@ -2,6 +2,7 @@
 
 from faster_core._version import __version__
 from faster_core.app import create_app
+from faster_core.client_ip import TrustedProxies, client_ip
 from faster_core.events import call_hook_async
 from faster_core.exceptions import (
     ConfigurationError,
@@ -62,9 +63,11 @@ __all__ = [
     "RequestWatch",
     "ServiceUnavailableError",
     "Slot",
+    "TrustedProxies",
     "UnsafeSettingsError",
     "__version__",
     "call_hook_async",
+    "client_ip",
     "create_app",
     "current_request_id",
     "hookimpl",

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from fastapi import Request, Response
 
+from faster_core import TrustedProxies, client_ip
 from faster_redis import _scripts
 from faster_redis._batch import ScriptBatcher
-from faster_redis.client_ip import TrustedProxies, client_ip
 from faster_redis.context import service_from_scope
 from faster_redis.exceptions import RateLimitExceededError, RedisUnavailableError
 from faster_redis.settings import FailurePolicy
@@ -145,7 +145,9 @@ class RateLimiter:
 
     def __init__(self, service: RedisService) -> None:
         self.service = service
-        self.trusted = TrustedProxies(service.settings.trusted_proxies)
+        self.trusted = TrustedProxies(
+            service.settings.trusted_proxies, setting="FASTER_REDIS_TRUSTED_PROXIES"
+        )
         self.enabled = service.settings.ratelimit_enabled
         self.overrides: dict[str, Limit] = {}
         self._batcher = ScriptBatcher(service)

@@ -1,4 +1,5 @@
-"""The client's address for rate limits: `X-Forwarded-For` is believed only from trusted proxies."""
+"""The client's address (rate limits, sign-in limits, audit trails): `X-Forwarded-For` is
+believed only from trusted proxies, so a client cannot pick the address it is counted under."""
 
 from __future__ import annotations
 
@@ -7,18 +8,24 @@ from collections.abc import Iterable, Sequence
 
 from starlette.types import Scope
 
+from faster_core.exceptions import ConfigurationError
+
 __all__ = ["TrustedProxies", "client_ip"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class TrustedProxies:
-    """A set of proxy networks, parsed once from `FASTER_REDIS_TRUSTED_PROXIES`."""
+    """A set of proxy networks (CIDR or single addresses), parsed once from a plugin's
+    settings (`FASTER_REDIS_TRUSTED_PROXIES`, `FASTER_AUTH_TRUSTED_PROXIES`)."""
 
-    def __init__(self, proxies: Iterable[str]) -> None:
-        self.networks: tuple[Network, ...] = tuple(
-            ipaddress.ip_network(p, strict=False) for p in proxies
-        )
+    def __init__(self, proxies: Iterable[str], *, setting: str = "trusted proxies") -> None:
+        try:
+            self.networks: tuple[Network, ...] = tuple(
+                ipaddress.ip_network(p, strict=False) for p in proxies
+            )
+        except ValueError as exc:
+            raise ConfigurationError(f"{setting} must list IP addresses or networks") from exc
 
     def __contains__(self, address: object) -> bool:
         if not self.networks or not isinstance(address, str):
