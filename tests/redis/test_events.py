@@ -121,3 +121,41 @@ async def test_no_bridge_without_handlers(backend: dict[str, Any]) -> None:
     async with client_for(app):
         numsub = await service_of(app).client.pubsub_numsub(service_of(app).key("events"))
     assert numsub[0][1] == 0
+
+
+class _CancelBecomesTimeout:
+    """A pub/sub whose read turns a cancellation into a `TimeoutError`, as a read timeout that
+    expires at the same moment as a cancellation does."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    async def subscribe(self, *channels: str) -> None:
+        return None
+
+    async def get_message(self, timeout: float) -> None:  # noqa: ASYNC109 - redis-py's signature
+        self.reads += 1
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            raise TimeoutError from None
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_cancellation_absorbed_by_a_read_timeout_still_ends_the_subscription(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = build_app({"url": "memory://"})
+    async with client_for(app):
+        service = service_of(app)
+        fake = _CancelBecomesTimeout()
+        monkeypatch.setattr(service.client, "pubsub", lambda: fake)
+        task = asyncio.create_task(collect(service.events.subscribe("news"), []))
+        await wait_for(lambda: fake.reads == 1)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=5)
+    assert done == {task}  # before the fix it reconnected for ever
+    assert task.cancelled()
+    assert fake.reads == 1

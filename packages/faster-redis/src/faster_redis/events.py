@@ -76,6 +76,7 @@ class Subscription:
 
     async def _events(self) -> AsyncIterator[Event]:
         delay = self.initial_backoff
+        task = asyncio.current_task()
         while True:
             pubsub = self.service.client.pubsub()
             try:
@@ -84,6 +85,10 @@ class Subscription:
                     delay = self.initial_backoff
                     yield event
             except UNAVAILABLE_ERRORS as exc:
+                if task is not None and task.cancelling():
+                    # A read timeout and a cancellation at once surface as TimeoutError: the
+                    # task is being cancelled, not the connection lost.
+                    raise asyncio.CancelledError from exc
                 self.ready.clear()
                 self.reconnects += 1
                 logger.warning("subscription lost (%s); reconnecting", type(exc).__name__)
@@ -96,8 +101,13 @@ class Subscription:
 
     async def _read(self, pubsub: PubSub) -> AsyncIterator[Event]:
         confirmed: set[bytes] = set()
+        task = asyncio.current_task()
         while True:
             message = await pubsub.get_message(timeout=1.0)
+            if task is not None and task.cancelling():
+                # A cancellation that met the read's own timeout may have been absorbed there;
+                # this loop never ends on its own, so it honours the request here.
+                raise asyncio.CancelledError
             if message is None:
                 continue
             if message["type"] == "subscribe":
