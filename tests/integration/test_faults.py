@@ -37,9 +37,14 @@ from tests.integration.scale_app import create_scale_app
 READY_WITHIN = 2.0
 RECOVER_WITHIN = 10.0
 STATEMENT_TIMEOUT = 2.0
-ANSWER_WITHIN = STATEMENT_TIMEOUT + 3.0
-"""The slowest answer allowed while a dependency is out: its timeout plus slack for a machine
-shared with other test runs (in-process, the load and the app share one event loop)."""
+POOL_TIMEOUT = 2.0
+CLIENT_MARGIN = 1.0  # faster-db's client gives up this long after the server's statement_timeout
+ANSWER_WITHIN = POOL_TIMEOUT + STATEMENT_TIMEOUT + CLIENT_MARGIN + 1.5
+"""The slowest answer allowed while a dependency is out: a wait for a pooled connection, then one
+statement bounded on the client side, plus slack for a machine shared with other test runs (in
+process, the load and the app share one event loop). A frozen dependency stays out longer than
+this (FROZEN_FOR), so a request that waits for the thaw fails it."""
+FROZEN_FOR = 10.0
 
 
 def _app(db_url: str, redis_url: str, folder: Path) -> FastAPI:
@@ -52,7 +57,7 @@ def _app(db_url: str, redis_url: str, folder: Path) -> FastAPI:
                 "auto_migrate": True,
                 "connect_timeout": 1.0,
                 "statement_timeout": STATEMENT_TIMEOUT,
-                "pool_timeout": 2.0,
+                "pool_timeout": POOL_TIMEOUT,
                 "health_timeout": 1.0,
                 "retry_after": 1,
             },
@@ -115,7 +120,7 @@ def report(
             fault, restore = _faults(kind, postgres, redis)
             # A frozen dependency stays out longer: a request that waits for it all along
             # then stands out from the slowness of a loaded machine.
-            outage = 8.0 if kind.endswith("frozen") else 4.0
+            outage = FROZEN_FOR if kind.endswith("frozen") else 4.0
             yield asyncio.run(run_scenario(kind, app, fault, restore, outage=outage))
     finally:
         redis.close()
