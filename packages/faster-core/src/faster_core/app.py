@@ -14,6 +14,7 @@ from faster_core.lifespan import compose_lifespan
 from faster_core.middleware import install_middleware
 from faster_core.plugin import builtin_plugins
 from faster_core.plugins import PluginHost
+from faster_core.routing import index_routes
 from faster_core.settings import FasterSettings, unsafe_settings
 
 __all__ = ["create_app"]
@@ -63,6 +64,7 @@ def create_app(
     )
     app.state.faster = host
     _compose(app, host)
+    index_routes(app)
     return app
 
 
