@@ -54,6 +54,7 @@ class RouteIndex:
     def __init__(self, router: APIRouter) -> None:
         self._router = router
         self._scan_every_route: ASGIApp = router.app
+        # per router: its number of routes and FastAPI's count of changes to them
         self._watched: list[tuple[APIRouter, int, int]] = []
         self._by_segment: dict[str, APIRouter] = {}
         self._unfiled: APIRouter | None = None
@@ -77,13 +78,15 @@ class RouteIndex:
         if not self._watched:
             return True
         for router, count, version in self._watched:
-            if len(router.routes) != count or _routes_version(router) != version:
+            if len(router.routes) != count or getattr(router, "_routes_version", 0) != version:
                 return True
         return False
 
     def _build(self) -> None:
         router = self._router
-        self._watched = [(r, len(r.routes), _routes_version(r)) for r in _routers_under(router)]
+        self._watched = [
+            (r, len(r.routes), getattr(r, "_routes_version", 0)) for r in _routers_under(router)
+        ]
         low_priority = getattr(router, "_iter_low_priority_routes", None)
         if low_priority is not None and next(iter(low_priority()), None) is not None:
             self._unfiled = None
@@ -107,11 +110,6 @@ class RouteIndex:
         if hasattr(view, "_low_priority_routes"):
             view._low_priority_routes = []
         return view
-
-
-def _routes_version(router: APIRouter) -> int:
-    version: int = getattr(router, "_routes_version", 0)
-    return version
 
 
 def _routers_under(router: APIRouter) -> Iterator[APIRouter]:
