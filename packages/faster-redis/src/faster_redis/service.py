@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 import redis.exceptions
 from redis.asyncio.cluster import RedisCluster
 
+from faster_redis._deadline import SharedTimeout
 from faster_redis.cache import Cache
 from faster_redis.circuit import CircuitBreaker, CircuitState
 from faster_redis.connection import UNAVAILABLE_ERRORS, is_misuse
@@ -51,6 +52,7 @@ class RedisService:
         # The cluster client fails a call that finds every connection to its node busy rather
         # than waiting: calls wait here instead, within the same timeout.
         self._calls = asyncio.Semaphore(settings.pool_size) if settings.cluster else None
+        self._timeout = SharedTimeout(settings.socket_timeout)
         self.metrics = metrics or RedisMetrics()
         self.metrics.watch(self.breaker)
         self.cache = Cache(self)
@@ -95,12 +97,11 @@ class RedisService:
             raise self.unavailable()
         verdict = False
         try:
-            async with asyncio.timeout(self.settings.socket_timeout):
-                if self._calls is None:
+            if self._calls is None:
+                result = await self._timeout.run(operation(self.client))
+            else:
+                async with asyncio.timeout(self.settings.socket_timeout), self._calls:
                     result = await operation(self.client)
-                else:
-                    async with self._calls:
-                        result = await operation(self.client)
             verdict = True
         except UNAVAILABLE_ERRORS as exc:
             verdict = True
