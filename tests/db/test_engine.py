@@ -216,13 +216,16 @@ async def test_sqlite_request_units_begin_immediate_for_writes_and_deferred_for_
     app, _ = make_app(sqlite_url)
     async with client_for(app) as client:
         await create_schema(app.state.db)
-        begins: list[str] = []
+        begins: list[str] = []  # what SQLite itself ran (BEGIN rides with the first statement)
 
-        def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        def seen(statement: str) -> None:  # on the connection's thread
             if statement.startswith("BEGIN"):
                 begins.append(statement)
 
-        event.listen(app.state.db.primary.sync_engine, "before_cursor_execute", seen)
+        def trace(dbapi_connection: Any, *args: object) -> None:
+            dbapi_connection.run_async(lambda driver: driver.set_trace_callback(seen))
+
+        event.listen(app.state.db.primary.sync_engine, "checkout", trace)
         assert (await client.post("/signin/a")).status_code == 200
         assert (await client.get("/accounts/1")).status_code == 200
         assert (await client.get("/count")).status_code == 200

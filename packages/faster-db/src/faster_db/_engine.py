@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
@@ -10,6 +11,8 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool, PoolResetState, StaticPool
 
+from faster_db._aiosqlite import OneHopConnection
+from faster_db._aiosqlite import connect as one_hop_connect
 from faster_db.settings import DBSettings
 
 __all__ = ["WRITE_UNIT_OPTION", "build_engine", "writer_of"]
@@ -111,12 +114,14 @@ def _sqlite_engine(url: URL, settings: DBSettings, *, pooled: bool) -> AsyncEngi
         options.update(_pool_options(settings))
     else:
         options = _unpooled(options)
+    if url.get_driver_name() == "aiosqlite":
+        options["async_creator"] = _one_hop_creator(url, options.get("connect_args", {}))
     engine = create_async_engine(url, **options)
     busy_ms = int(settings.sqlite_busy_timeout * 1000)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-        # SQLAlchemy emits BEGIN itself (below); the driver's own implicit BEGIN would be DEFERRED.
+        # _begin emits BEGIN itself; the driver's own implicit BEGIN would be DEFERRED.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for pragma in (
@@ -128,23 +133,45 @@ def _sqlite_engine(url: URL, settings: DBSettings, *, pooled: bool) -> AsyncEngi
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _begin(connection: Connection) -> None:
-        # A deferred transaction that reads and then writes cannot wait for the lock once
-        # another writer committed (SQLite answers "database is locked" at once): read-write
-        # units take it at BEGIN and so wait in busy_timeout instead.
-        write_unit = connection.get_execution_options().get(WRITE_UNIT_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_unit else "BEGIN")
-
-    @event.listens_for(engine.sync_engine, "reset")
-    def _reset(dbapi_connection: Any, _record: ConnectionPoolEntry, state: PoolResetState) -> None:
-        # The pool's own reset rolls back every returned connection, also one whose unit just
-        # committed: with aiosqlite, one more thread hand-off per request for nothing. SQLite
-        # knows whether a transaction is open (no I/O): roll back only then.
-        if not state.terminate_only and state.asyncio_safe and _in_transaction(dbapi_connection):
-            dbapi_connection.rollback()
-
+    event.listen(engine.sync_engine, "begin", _begin)
+    event.listen(engine.sync_engine, "reset", _reset)
     return engine
+
+
+def _begin(connection: Connection) -> None:
+    # A deferred transaction that reads and then writes cannot wait for the lock once
+    # another writer committed (SQLite answers "database is locked" at once): read-write
+    # units take it at BEGIN and so wait in busy_timeout instead.
+    write_unit = connection.get_execution_options().get(WRITE_UNIT_OPTION, False)
+    statement = "BEGIN IMMEDIATE" if write_unit else "BEGIN"
+    driver = connection.connection.driver_connection
+    if isinstance(driver, OneHopConnection):
+        driver.begin(statement)  # runs with the first statement, in its hand-off
+    else:
+        connection.exec_driver_sql(statement)
+
+
+def _reset(dbapi_connection: Any, _record: ConnectionPoolEntry, state: PoolResetState) -> None:
+    # The pool's own reset rolls back every returned connection, also one whose unit just
+    # committed: with aiosqlite, one more thread hand-off per request for nothing. SQLite
+    # knows whether a transaction is open (no I/O): roll back only then.
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if isinstance(driver, OneHopConnection):
+        driver.forget_begin()  # a unit that ran no statement began nothing
+    if not state.terminate_only and state.asyncio_safe and _in_transaction(dbapi_connection):
+        dbapi_connection.rollback()
+
+
+def _one_hop_creator(url: URL, connect_args: dict[str, Any]) -> Callable[[], Any]:
+    """aiosqlite connections that run each statement in one thread hand-off, not four
+    (`faster_db._aiosqlite`), opened with the arguments the URL would give aiosqlite."""
+    args, kwargs = url.get_dialect()().create_connect_args(url)
+    kwargs = {**kwargs, **connect_args}
+
+    async def create() -> Any:
+        return await one_hop_connect(*args, **kwargs)
+
+    return create
 
 
 def _in_transaction(dbapi_connection: Any) -> bool:
