@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import secrets
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ import structlog
 
 from faster_core.testing import AppFactory, client_for
 from faster_observability import ObservabilityPlugin
+from faster_observability.logs import UtcClock, utc_iso
 from faster_observability.testing import LogCapture
 from tests.observability.apps import make_jwt
 from tests.observability.conftest import MakeApp
@@ -318,3 +321,42 @@ async def test_a_filter_on_the_access_logger_applies(
 
     paths = [line["path"] for line in captured_logs.json() if line["logger"].endswith(".access")]
     assert paths == ["/items/1"]
+
+
+async def test_logging_changed_while_serving_applies_to_the_next_access_line(
+    make_app: MakeApp, captured_logs: LogCapture
+) -> None:
+    # The access log checks the layout it last saw in a few comparisons: a change made after
+    # the first line (a root handler, a level, a filter) must still apply from the next one.
+    extra = _Records()
+    root = logging.getLogger()
+    async with client_for(make_app(log_format="json")) as client:
+        await client.get("/items/1")
+        (console,) = root.handlers
+        root.addHandler(extra)
+        try:
+            await client.get("/items/2")
+        finally:
+            root.removeHandler(extra)
+        console.setLevel(logging.ERROR)
+        await client.get("/items/3")
+        console.setLevel(logging.NOTSET)
+        console.addFilter(lambda record: "/items/4" not in str(record.msg))
+        await client.get("/items/4")
+        await client.get("/items/5")
+
+    paths = [line["path"] for line in captured_logs.json() if line["logger"].endswith(".access")]
+    assert paths == ["/items/1", "/items/2", "/items/5"]
+    assert [record.msg["path"] for record in extra.records if isinstance(record.msg, dict)] == [
+        "/items/2"
+    ]
+
+
+def test_the_clock_writes_the_time_as_utc_iso_does() -> None:
+    clock = UtcClock()
+    for timestamp in (0.0, 1764309687.000001, 1764309687.851348, 1764309688.9999996, 1.5e9):
+        assert clock(timestamp) == utc_iso(timestamp)
+    before = utc_iso(time.time())
+    now = clock.now()
+    assert before <= now <= utc_iso(time.time())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", now)

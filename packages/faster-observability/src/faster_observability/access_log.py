@@ -19,7 +19,6 @@ import threading
 from json.encoder import encode_basestring
 from time import time
 
-from faster_core import current_request_id
 from faster_observability.correlation import RequestContext
 from faster_observability.logs import StructuredStreamHandler, UtcClock
 from faster_observability.redaction import Redactor
@@ -29,12 +28,11 @@ __all__ = ["ACCESS_LOGGER", "AccessLog"]
 ACCESS_LOGGER = "faster_observability.access"
 
 _LEVELS = {logging.INFO: "info", logging.ERROR: "error"}
-_LINE_HEAD = f', "logger": "{ACCESS_LOGGER}", "request_id": '
-
-
-def _json(value: str | None) -> str:
-    """`value` as a JSON value (string or null), escaped as `json.dumps` escapes it."""
-    return "null" if value is None else encode_basestring(value)
+_LINE_HEADS = {
+    level: f'", "level": "{name}", "logger": "{ACCESS_LOGGER}", "request_id": '
+    for level, name in _LEVELS.items()
+}
+"""The line from the end of its time to the request id's value, by level."""
 
 
 class AccessLog:
@@ -51,18 +49,24 @@ class AccessLog:
         template = logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, "", (), None)
         template._faster_complete = True
         self._template = template.__dict__
+        self._root_handler: StructuredStreamHandler | None = None
+        self._root_formatter: logging.Formatter | None = None
 
-    def emit(self, context: RequestContext, route: str | None, duration: float) -> None:
-        """Write the line of the request `context` describes, answered through `route` (its
-        template) after `duration` seconds."""
+    def emit(
+        self, context: RequestContext, route: str | None, duration: float, request_id: str
+    ) -> None:
+        """Write the line of the request `context` describes (`request_id`, or `""` when it has
+        none), answered through `route` (its template) after `duration` seconds."""
         status = context.status or 0
         level = logging.ERROR if status >= 500 else logging.INFO
         logger = self.logger
         if logger.disabled or not logger.isEnabledFor(level):
             return
-        handlers = None if logger.filters else _json_handlers(logger, level)
+        handlers = None if logger.filters else self._json_handlers(level)
         if handlers is None:
-            logger.handle(self._record(context, route, status, level, duration))
+            logger.handle(
+                self._record(context, route, status, level, duration, request_id=request_id)
+            )
             return
         redactor = self.redactor
         method = context.method
@@ -70,24 +74,64 @@ class AccessLog:
         client = context.scope.get("client")
         extra = ""
         if (trace_id := context.trace_id) is not None:
-            extra = f', "trace_id": {_json(trace_id)}'
+            extra = f', "trace_id": {encode_basestring(trace_id)}'
         if (user_id := context.user_id) is not None:
-            extra += f', "user_id": {_json(redactor.text(user_id))}'
+            extra += f', "user_id": {encode_basestring(redactor.text(user_id))}'
+        # Every value goes through `encode_basestring` (as `json.dumps` escapes it) or is a
+        # number or a constant; the calls are inlined since the line is written for every request.
         line = (
-            f'{{"time": "{self.clock(time())}", "level": "{_LEVELS[level]}"'
-            f"{_LINE_HEAD}{_json(current_request_id())}, "
-            f'"method": {encode_basestring(method)}, "route": {_json(route)}, '
+            f'{{"time": "{self.clock.now()}{_LINE_HEADS[level]}'
+            f"{encode_basestring(request_id) if request_id else 'null'}, "
+            f'"method": {encode_basestring(method)}, '
+            f'"route": {"null" if route is None else encode_basestring(route)}, '
             f'"path": {encode_basestring(path)}, "status": {status}, '
             f'"duration_ms": {duration * 1000:.3f}, '
-            f'"client": {_json(str(client[0])) if client else "null"}{extra}, '
+            f'"client": {encode_basestring(str(client[0])) if client else "null"}{extra}, '
             f'"message": {encode_basestring(f"{method} {path} {status}")}}}\n'
         )
         for handler in handlers:
             if not handler.write_json_line(line):
-                handler.handleError(self._record(context, route, status, level, duration))
+                record = self._record(
+                    context, route, status, level, duration, request_id=request_id
+                )
+                handler.handleError(record)
+
+    def _json_handlers(self, level: int) -> list[StructuredStreamHandler] | None:
+        """`_json_handlers(self.logger, level)`. The layout the plugin installs is checked first,
+        in a few comparisons rather than a walk: the access logger has no handler and no
+        child of the root between them, and the root's only handler is the one the last walk
+        found, with the same formatter, no filter and a level the line passes."""
+        logger = self.logger
+        handler = self._root_handler
+        root = logger.parent
+        if (
+            handler is not None
+            and not logger.handlers
+            and logger.propagate
+            and root is not None
+            and root.parent is None
+            and root.handlers == [handler]
+            and handler.formatter is self._root_formatter
+            and not handler.filters
+        ):
+            return [handler] if handler.level <= level else None
+        found = _json_handlers(logger, level)
+        root = logger.parent
+        layout = not logger.handlers and logger.propagate and root is not None and not root.parent
+        single = found[0] if found is not None and len(found) == 1 and layout else None
+        self._root_handler = single
+        self._root_formatter = single.formatter if single is not None else None
+        return found
 
     def _record(
-        self, context: RequestContext, route: str | None, status: int, level: int, duration: float
+        self,
+        context: RequestContext,
+        route: str | None,
+        status: int,
+        level: int,
+        duration: float,
+        *,
+        request_id: str,
     ) -> logging.LogRecord:
         """The line as a complete record: the formatter renders its fields as they are."""
         created = time()
@@ -97,7 +141,7 @@ class AccessLog:
             "time": self.clock(created),
             "level": _LEVELS[level],
             "logger": ACCESS_LOGGER,
-            "request_id": current_request_id(),
+            "request_id": request_id or None,
             "method": context.method,
             "route": route,
             "path": path,

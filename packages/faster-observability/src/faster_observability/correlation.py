@@ -17,6 +17,7 @@ from starlette.types import Scope
 from faster_core import current_request_id
 
 __all__ = [
+    "UNPARSED",
     "RequestContext",
     "correlation_fields",
     "current_request_context",
@@ -43,7 +44,8 @@ def route_template(scope: Scope) -> str | None:
     return f"{scope.get('root_path', '')}{template}" if template is not None else None
 
 
-_UNPARSED: tuple[str, str] | None = ("", "")
+UNPARSED: tuple[str, str] | None = ("", "")
+"""`RequestContext._trace` until the `traceparent` header is looked for."""
 
 
 class RequestContext:
@@ -62,7 +64,7 @@ class RequestContext:
         self.scope = scope
         self.user_id: str | None = None
         self.status: int | None = None
-        self._trace = _UNPARSED
+        self._trace = UNPARSED
 
     def __repr__(self) -> str:
         return f"RequestContext(method={self.method!r}, path={self.path!r}, status={self.status!r})"
@@ -84,7 +86,7 @@ class RequestContext:
 
     def _incoming_trace(self) -> tuple[str, str] | None:
         trace = self._trace
-        if trace is _UNPARSED:
+        if trace is UNPARSED:
             raw = traceparent_header(self.scope)
             trace = self._trace = parse_traceparent(raw) if raw is not None else None
         return trace

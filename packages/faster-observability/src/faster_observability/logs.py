@@ -17,6 +17,7 @@ import traceback
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from time import time_ns
 from typing import Any, TextIO
 
 import structlog
@@ -58,20 +59,41 @@ def utc_iso(timestamp: float) -> str:
 
 
 class UtcClock:
-    """`utc_iso`, formatting the date and time once per second (lines come many per second)."""
+    """`utc_iso`, formatting the date and time once per second (lines come many per second).
 
-    __slots__ = ("_cached",)
+    The fraction is two lookups in a table of `000`-`999`: cheaper per line than formatting a
+    number with a width, which matters for the access line, written for every request.
+    """
+
+    __slots__ = ("_cached", "_digits")
 
     def __init__(self) -> None:
         self._cached: tuple[int, str] = (-1, "")
+        self._digits = [f"{i:03d}" for i in range(1000)]
 
     def __call__(self, timestamp: float) -> str:
         second = int(timestamp)
+        micro = round((timestamp - second) * 1_000_000)  # as `datetime` rounds it
+        if micro == 1_000_000:
+            return self._format(second + 1, 0)
+        return self._format(second, micro)
+
+    def now(self) -> str:
+        """The current time, in `utc_iso`'s form."""
+        second, micro = divmod(time_ns() // 1000, 1_000_000)
+        cached_second, prefix = self._cached  # `_format`, inlined: it runs for every request
+        if second != cached_second:
+            return self._format(second, micro)
+        digits = self._digits
+        return f"{prefix}{digits[micro // 1000]}{digits[micro % 1000]}Z"
+
+    def _format(self, second: int, micro: int) -> str:
         cached_second, prefix = self._cached  # one tuple: threads never see half an update
         if second != cached_second:
-            prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
             self._cached = (second, prefix)
-        return f"{prefix}.{int((timestamp - second) * 1_000_000):06d}Z"
+        digits = self._digits
+        return f"{prefix}{digits[micro // 1000]}{digits[micro % 1000]}Z"
 
 
 def _structlog_context() -> dict[str, Any]:

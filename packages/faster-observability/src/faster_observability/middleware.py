@@ -13,13 +13,13 @@ access log and tracing all off it only sets the request context.
 
 from __future__ import annotations
 
-from contextvars import Token
 from time import perf_counter
 
 from starlette.types import Message, Scope
 
 from faster_core import RequestWatch, Slot
 from faster_observability.correlation import (
+    UNPARSED,
     RequestContext,
     enter_request,
     leave_request,
@@ -49,20 +49,23 @@ class ObservabilityObserver:
         observability = state.get("observability") if state else None
         if observability is None:
             return None
-        context = RequestContext(scope["method"], scope["path"], scope)
-        token = enter_request(context)
         if not observability.records:
-            return _ContextOnly(token)
-        return _Recorder(observability, context, token)
+            return _ContextOnly(scope)
+        return _Recorder(observability, scope, request_id)
 
 
-class _ContextOnly:
+# The watches are the request's context themselves (one object per request, not two: this runs
+# for every request), and set it as the current one when they are made.
+
+
+class _ContextOnly(RequestContext):
     """The watch of a request nothing is recorded for: it only ends the request context."""
 
     __slots__ = ("token",)
 
-    def __init__(self, token: Token[RequestContext | None]) -> None:
-        self.token = token
+    def __init__(self, scope: Scope) -> None:
+        super().__init__(scope["method"], scope["path"], scope)
+        self.token = enter_request(self)
 
     def response_started(self, message: Message) -> None:
         pass
@@ -74,29 +77,31 @@ class _ContextOnly:
         leave_request(self.token)
 
 
-class _Recorder:
-    """One request's timing and outcome."""
+class _Recorder(RequestContext):
+    """One request's context, timing and outcome."""
 
-    __slots__ = ("context", "gauge", "observability", "recorded", "span", "started", "token")
+    __slots__ = ("gauge", "observability", "recorded", "request_id", "span", "started", "token")
 
-    def __init__(
-        self,
-        observability: Observability,
-        context: RequestContext,
-        token: Token[RequestContext | None],
-    ) -> None:
+    def __init__(self, observability: Observability, scope: Scope, request_id: str) -> None:
+        # `RequestContext.__init__`'s fields, set here rather than through a second call.
+        self.method = method = scope["method"]
+        self.path = scope["path"]
+        self.scope = scope
+        self.user_id = None
+        self.status = None
+        self._trace = UNPARSED
+        self.token = enter_request(self)
         self.observability = observability
-        self.context = context
-        self.token = token
+        self.request_id = request_id
         metrics = observability.metrics
-        self.gauge = metrics.http.started(context.method) if metrics is not None else None
+        self.gauge = metrics.http.started(method) if metrics is not None else None
         tracing = observability.tracing
-        self.span = None if tracing is None else _start_span(tracing, context)
+        self.span = None if tracing is None else _start_span(tracing, self)
         self.recorded = False
         self.started = perf_counter()
 
     def response_started(self, message: Message) -> None:
-        self.context.status = message["status"]
+        self.status = message["status"]
 
     def response_finished(self) -> None:
         if not self.recorded:
@@ -115,14 +120,13 @@ class _Recorder:
         """Record the finished request: its metrics, its access line, the end of its span."""
         self.recorded = True
         duration = perf_counter() - self.started
-        context = self.context
         observability = self.observability
-        route = route_template(context.scope)
+        route = route_template(self.scope)
         metrics = observability.metrics
         if metrics is not None:
-            metrics.http.observe(context.method, route, context.status or 500, duration)
+            metrics.http.observe(self.method, route, self.status or 500, duration)
         access_log = observability.access_log
         if access_log is not None:
-            access_log.emit(context, route, duration)
+            access_log.emit(self, route, duration, self.request_id)
         if self.span is not None:
-            self.span.end(context, route)
+            self.span.end(self, route)
