@@ -133,3 +133,71 @@ def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy() -> None:
 def test_a_malformed_trusted_proxy_names_the_setting() -> None:
     with pytest.raises(Exception, match="FASTER_AUTH_TRUSTED_PROXIES"):
         TrustedProxies(["not-an-ip"], setting="FASTER_AUTH_TRUSTED_PROXIES")
+
+
+def assert_too_many_attempts(response: httpx.Response) -> None:
+    assert response.status_code == 429, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("too-many-attempts")
+    assert 1 <= int(response.headers["retry-after"]) <= 3600
+
+
+async def signed_in_headers(client: httpx.AsyncClient, email: str) -> dict[str, str]:
+    await register(client, email)
+    token = (await login(client, email)).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/auth/password", {"current_password": "wrong password!", "new_password": "x" * 16}),
+        ("/auth/me/deactivate", {"password": "wrong password!"}),
+    ],
+)
+async def test_guessing_the_password_of_a_signed_in_account_is_limited(
+    client: httpx.AsyncClient, path: str, body: dict[str, str]
+) -> None:
+    headers = await signed_in_headers(client, "ada@example.com")
+    failures = [(await client.post(path, json=body, headers=headers)).status_code for _ in range(3)]
+    assert failures == [403, 403, 403]
+    # Locked: even the right password is refused before it is checked.
+    right = dict(body, **{k: PASSWORD for k in body if k in ("current_password", "password")})
+    locked = await client.post(path, json=right, headers=headers)
+    assert_too_many_attempts(locked)
+    # The limit is the account's: another signed-in user from the same address still gets in.
+    other = await signed_in_headers(client, "bob@example.com")
+    assert (await client.post(path, json=body, headers=other)).status_code == 403
+
+
+async def test_a_right_password_confirmation_is_not_counted(client: httpx.AsyncClient) -> None:
+    headers = await signed_in_headers(client, "ada@example.com")
+    for n in range(4):
+        new = f"another fine password {n}"
+        current = PASSWORD if n == 0 else f"another fine password {n - 1}"
+        changed = await client.post(
+            "/auth/password",
+            json={"current_password": current, "new_password": new},
+            headers=headers,
+        )
+        assert changed.status_code == 200, changed.text
+        headers = {"Authorization": f"Bearer {changed.json()['access_token']}"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/auth/password-reset/confirm", {"new_password": "a new fine password"}),
+        ("/auth/verify-email/confirm", {}),
+    ],
+)
+async def test_guessing_one_time_tokens_is_limited_per_ip(
+    client: httpx.AsyncClient, path: str, body: dict[str, str]
+) -> None:
+    statuses = [
+        (await client.post(path, json={"token": f"guess-{n}", **body}, headers=xff(n))).status_code
+        for n in range(10)
+    ]
+    # 8 refused tokens reach the per-IP limit, whatever address the client claims.
+    assert statuses == [404] * 8 + [429, 429]
+    assert_too_many_attempts(await client.post(path, json={"token": "guess", **body}))

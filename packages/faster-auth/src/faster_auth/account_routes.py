@@ -1,8 +1,9 @@
 """The local provider's account routes: register, login (JSON and OAuth2 form), refresh, logout,
 password change and reset, email verification, deactivation and onboarding.
 
-Endpoint names matter: the sign-in limits (auth-guard) recognise `login`, `token` and the
-reset request (`password_reset_request`) by them.
+Endpoint names matter: the credential limits (auth-guard) recognise `login`, `token`, the reset
+request (`password_reset_request`), the password confirmations (`change_password`, `deactivate`)
+and the link confirmations (`password_reset_confirm`, `email_verification_confirm`) by them.
 """
 
 from __future__ import annotations

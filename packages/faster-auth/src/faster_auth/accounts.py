@@ -132,7 +132,10 @@ class Accounts:
         self.services.policy.check(password, email=email)
 
     def audit(self, type: str, outcome: str, **fields: Any) -> None:
-        """Queue an audit event about this request's client (never waits)."""
+        """Queue an audit event about this request's client (never waits), and count it."""
+        detail = fields.get("detail")
+        reason = detail.get("reason") if detail is not None else None
+        self.settings.outcomes.event(type, outcome, None if reason is None else str(reason))
         if self.services.audit is not None:
             self.services.audit.record(type, outcome, client=self.client, **fields)
 
@@ -225,9 +228,12 @@ class Accounts:
                 self.audit(AuditType.REFRESH_REUSE, Outcome.DENIED, user_id=owner)
             user = None if outcome.user_id is None else await session.get(User, outcome.user_id)
             if user is not None and user.status == UserStatus.ACTIVE:
-                return await self.token_pair(session, user.id, user.subject, outcome.family_id)
+                pair = await self.token_pair(session, user.id, user.subject, outcome.family_id)
+                self.settings.outcomes.refreshed("success")
+                return pair
             if user is not None and outcome.family_id is not None:
                 await tokens.revoke_family(outcome.family_id)
+        self.settings.outcomes.refreshed("reused" if outcome.reused else "refused")
         raise InvalidTokenError("refresh token refused")
 
     async def sign_out(self, refresh_token: str) -> None:

@@ -16,12 +16,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.requests import Request
 
+from faster_auth._admission import Admissions
 from faster_auth.auth import Auth
-from faster_auth.dependencies import optional_user
+from faster_auth.dependencies import peek_user
 from faster_auth.exceptions import (
     AuthConfigurationError,
     FasterAuthError,
     InvalidCredentialsError,
+    InvalidOneTimeTokenError,
+    PasswordConfirmationError,
+    TooManyAttemptsError,
 )
 from faster_auth.permissions import Permissions
 from faster_auth.policy import apply_tag_policy, refuse_unguarded_routes
@@ -66,6 +70,7 @@ class Guard:
     revocations: Revocations
     throttle: SignInThrottle
     permissions: Permissions
+    admissions: Admissions
 
     async def revoke_token(self, jti: str, expires_at: int) -> None:
         """Refuse the access token `jti` on every worker until `expires_at` (epoch seconds)."""
@@ -78,7 +83,7 @@ class Guard:
     async def revoke_bearer(self, request: Request) -> None:
         """Revoke the valid bearer token `request` carries, if any (logout)."""
         try:
-            user = await optional_user(request)
+            user = await peek_user(request)
         except FasterAuthError:
             return  # nothing valid to revoke
         if user is not None and user.token.token_id is not None:
@@ -124,6 +129,7 @@ async def guard_lifespan(app: FastAPI, host: PluginHost, auth: Auth) -> AsyncIte
         ttl=settings.revocation_cache_ttl,
         fail_open=settings.revocation_failure == "open",
         retry_after=redis.settings.retry_after if redis is not None else 5,
+        outcomes=settings.outcomes,
     )
     throttle = SignInThrottle(
         counter,
@@ -143,7 +149,10 @@ async def guard_lifespan(app: FastAPI, host: PluginHost, auth: Auth) -> AsyncIte
         refuse_unguarded_routes(app, settings.public_paths)
     try:
         async with revocations.listening():
-            yield Guard(auth, database, revocations, throttle, permissions)
+            admissions = Admissions(
+                auth, database, revocations, max_entries=settings.token_cache_size
+            )
+            yield Guard(auth, database, revocations, throttle, permissions, admissions)
     finally:
         revocations.ahead.cancel()
         auth.users.ahead.cancel()
@@ -166,19 +175,49 @@ async def _email_of(request: Request) -> str | None:
 
 
 SIGN_IN_ROUTES = frozenset({"login", "token"})
-"""Account routes (by endpoint name) whose failures are counted."""
+"""Account routes (by endpoint name) whose failures are counted against the submitted email."""
+
+CONFIRMATION_ROUTES = frozenset({"change_password", "deactivate"})
+"""Routes where a signed-in user confirms their password: failures count against the account."""
+
+ONE_TIME_TOKEN_ROUTES = frozenset({"password_reset_confirm", "email_verification_confirm"})
+"""Routes spending a link's token: a refused token counts against the client's IP."""
+
+_COUNTED_FAILURES = (InvalidCredentialsError, PasswordConfirmationError, InvalidOneTimeTokenError)
 
 
 def _is_reset_route(name: str) -> bool:
     return "reset" in name and "confirm" not in name
 
 
-async def account_route_guard(request: Request) -> AsyncIterator[None]:
-    """The account routes' dependency: sign-in and reset limits, and logout revoking the
-    access token sent with it.
+async def _subject_of(request: Request) -> str | None:
+    try:
+        user = await peek_user(request)
+    except FasterAuthError:
+        return None  # the route's own `CurrentUser` answers for it
+    return None if user is None else user.subject
 
-    Sign-in routes are checked before the handler runs and a failure (`InvalidCredentialsError`)
-    is counted after; reset requests count as attempts; `logout` revokes the bearer token's `jti`.
+
+async def _attempt_keys(guard: Guard, request: Request, name: str) -> list[str] | None:
+    """The counters an attempt at route `name` counts against; `None`: not a limited route."""
+    throttle = guard.throttle
+    if name in SIGN_IN_ROUTES or _is_reset_route(name):
+        return throttle.keys(request.scope, await _email_of(request))
+    if name in CONFIRMATION_ROUTES:
+        return throttle.keys(request.scope, None, subject=await _subject_of(request))
+    if name in ONE_TIME_TOKEN_ROUTES:
+        return throttle.keys(request.scope, None)
+    return None
+
+
+async def account_route_guard(request: Request) -> AsyncIterator[None]:
+    """The account routes' dependency: limits on every route that checks a credential, and
+    logout revoking the access token sent with it.
+
+    Limited routes are checked before the handler runs (429 over a limit, before any password
+    or token is looked at) and a failure is counted after: a refused sign-in, a wrong password
+    confirmation, a refused one-time token. Reset requests count as attempts; `logout` revokes
+    the bearer token's `jti`.
     """
     route = request.scope.get("route")
     name = getattr(route, "name", "") or ""
@@ -187,19 +226,23 @@ async def account_route_guard(request: Request) -> AsyncIterator[None]:
         yield
         await guard.revoke_bearer(request)
         return
-    if name not in SIGN_IN_ROUTES and not _is_reset_route(name):
+    keys = await _attempt_keys(guard, request, name)
+    if keys is None:
         yield
         return
     throttle = guard.throttle
-    keys = throttle.keys(request.scope, await _email_of(request))
-    await throttle.check(keys)
+    try:
+        await throttle.check(keys)
+    except TooManyAttemptsError:
+        guard.auth.settings.outcomes.throttled(name)
+        raise
     if _is_reset_route(name):
         await throttle.record_failure(keys)
         yield
         return
     try:
         yield
-    except InvalidCredentialsError:
+    except _COUNTED_FAILURES:
         await throttle.record_failure(keys)
         raise
 

@@ -142,7 +142,10 @@ def faster_health_checks(host: PluginHost) -> Iterable[HealthCheck]:
 
 @hookimpl(optionalhook=True)
 def faster_observability_metrics(registry: Any, host: PluginHost) -> None:
-    """Key-cache metrics (`faster_auth_jwks_*`) of an external provider, read at each scrape."""
+    """Auth outcome counters (`faster_auth_events_total`, `..._token_rejections_total`,
+    `..._refreshes_total`, `..._revocations_total`, `..._throttled_total`), and the key-cache
+    metrics (`faster_auth_jwks_*`) of an external provider, read at each scrape."""
     settings = host.settings_for(NAME, AuthSettings)
+    settings.outcomes.bind(registry)
     if settings.provider != "local":
         settings.identity_metrics.bind(registry)

@@ -40,6 +40,7 @@ from faster_auth.exceptions import (
     RevocationUnavailableError,
 )
 from faster_auth.models import RefreshToken, RevokedToken, User
+from faster_auth.outcomes import AuthOutcomes
 from faster_auth.tokens import VerifiedToken
 from faster_auth.user_status import UserGate
 from faster_db import Database, Repository, utcnow
@@ -209,8 +210,10 @@ class Revocations:
         retry_after: int = 5,
         max_entries: int = 65536,
         clock: Callable[[], float] = time.monotonic,
+        outcomes: AuthOutcomes | None = None,
     ) -> None:
         self.store = store
+        self.outcomes = outcomes if outcomes is not None else AuthOutcomes()
         self.issuer = issuer
         self.users = users
         self.ttl = ttl
@@ -272,6 +275,7 @@ class Revocations:
         """Refuse the token `jti` from now on, on every worker, until `expires_at` (epoch s)."""
         await self._write(self.store.revoke_token(jti, expires_at))
         self._mark_revoked(jti)  # this worker: at once
+        self.outcomes.revoked("token")
         await self._publish({"jti": jti})
         logger.info("revoked one access token")
 
@@ -280,6 +284,7 @@ class Revocations:
         `iat` has whole seconds) and revoke their refresh tokens."""
         await self._write(self.store.revoke_user(self.issuer, subject, utcnow()))
         self.forget_user(subject)
+        self.outcomes.revoked("user")
         await self._publish({"sub": subject})
         logger.info("revoked the tokens of user %s", subject)
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, SecretStr, field_validator
 
 from faster_auth._identity_metrics import IdentityMetrics
+from faster_auth.outcomes import AuthOutcomes
 from faster_core import Environment, PluginSettings
 from faster_core.settings import CommaList
 
@@ -85,6 +86,8 @@ class AuthSettings(PluginSettings):
     supabase_timeout: float = Field(default=10.0, gt=0, le=60)
     # Not a setting: this app's key cache, which faster-observability's metrics report on.
     _identity_metrics: IdentityMetrics = PrivateAttr(default_factory=IdentityMetrics)
+    # Not a setting either: this app's outcome counters (see `faster_auth.outcomes`).
+    _outcomes: AuthOutcomes = PrivateAttr(default_factory=AuthOutcomes)
 
     @field_validator("audience")
     @classmethod
@@ -107,6 +110,11 @@ class AuthSettings(PluginSettings):
     @property
     def identity_metrics(self) -> IdentityMetrics:
         return self._identity_metrics
+
+    @property
+    def outcomes(self) -> AuthOutcomes:
+        """This app's auth outcome counters (exported when faster-observability runs)."""
+        return self._outcomes
 
 
 def unsafe_auth_settings(settings: AuthSettings, env: Environment) -> list[str]:

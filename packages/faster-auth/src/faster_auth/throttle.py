@@ -5,7 +5,10 @@ against the submitted email (hashed: the counters hold no address) and against t
 Once an account has `FASTER_AUTH_SIGN_IN_MAX_FAILURES` (100) failures in the window, or an IP
 `FASTER_AUTH_SIGN_IN_MAX_FAILURES_PER_IP` (1000), every further attempt is refused with the
 same 429 problem and `Retry-After` before any password is checked, whether or not the account
-exists. A password-reset request counts as an attempt in the same way.
+exists. A password-reset request counts as an attempt in the same way, and so does every
+failed password confirmation (change password, deactivate: counted against the signed-in
+account and the IP) and every refused reset or verification link (against the IP: a guessed
+token names no account).
 
 The client IP is the socket peer; `X-Forwarded-For` is believed only when the peer is one of
 `FASTER_AUTH_TRUSTED_PROXIES`, and then only its right-most untrusted hop, so a client rotating
@@ -171,11 +174,16 @@ class SignInThrottle:
 
             self._redis_errors = (RedisError, RedisUnavailableError)
 
-    def keys(self, scope: Scope, email: str | None) -> list[str]:
-        """The counters an attempt from `scope` for `email` counts against."""
+    def keys(self, scope: Scope, email: str | None, *, subject: str | None = None) -> list[str]:
+        """The counters an attempt from `scope` counts against: the client's IP, and the
+        account, named by the submitted `email` (sign-in) or the caller's `subject` (a signed-in
+        user confirming their password)."""
         keys = ["ip:" + client_ip(scope, self.trusted)]
         if email:
             digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+            keys.insert(0, "account:" + digest)
+        elif subject:
+            digest = hashlib.sha256(b"subject\0" + subject.encode()).hexdigest()
             keys.insert(0, "account:" + digest)
         return keys
 

@@ -136,6 +136,10 @@ class TokenVerifier:
             return None
         return hit
 
+    def unexpired(self, verified: VerifiedToken) -> bool:
+        """Whether `verified` (claims this verifier accepted) is still within `exp` + leeway."""
+        return self._clock() < verified.expires_at + self._leeway
+
     def wanted_kid(self, token: str) -> str | None:
         """The `kid` of a plausible token whose key is not known (yet), else `None`.
 
