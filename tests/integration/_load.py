@@ -49,7 +49,11 @@ class Probe:
 
 @dataclass
 class Report:
-    """Times are `time.monotonic()` values; `fault_at`/`restored_at` bracket the outage."""
+    """Times are `time.monotonic()` values; `fault_at`/`restored_at` bracket the outage.
+
+    `restoring_at` is when the restore began: a restarted server may answer before its restart
+    returns, so only what finished before `restoring_at` was surely served during the outage.
+    """
 
     kind: str
     answers: list[Answer] = field(default_factory=list)
@@ -58,6 +62,7 @@ class Report:
     acknowledged: dict[str, str] = field(default_factory=dict)
     stored: dict[str, Any] = field(default_factory=dict)
     fault_at: float = 0.0
+    restoring_at: float = 0.0
     restored_at: float = 0.0
     recovered_at: float | None = None
 
@@ -194,6 +199,7 @@ async def run_scenario(
             report.fault_at = time.monotonic()
             await asyncio.to_thread(fault)
             await asyncio.sleep(outage)
+            report.restoring_at = time.monotonic()
             await asyncio.to_thread(restore)
             report.restored_at = time.monotonic()
             deadline = report.restored_at + recover_within + 2.0

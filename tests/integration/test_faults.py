@@ -146,7 +146,7 @@ def test_the_outage_shows_in_health_within_2_seconds(report: Report) -> None:
         for probe in report.probes
         if probe.path == path
         and report.fault_at + READY_WITHIN <= probe.sent
-        and probe.sent + probe.took < report.restored_at
+        and probe.sent + probe.took < report.restoring_at
     ]
     during = [
         (round(p.sent - report.fault_at, 2), round(p.took, 2), p.path, p.status)
