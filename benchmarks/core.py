@@ -9,10 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from benchmarks.harness import Target, Variant, add_bench_route, fastapi_bare
+from benchmarks.harness import (
+    BENCH_BODY,
+    BENCH_PATH,
+    Target,
+    Variant,
+    add_bench_route,
+    fastapi_bare,
+)
 from faster_core import create_app
 from faster_core.middleware import (
     BodyLimitMiddleware,
@@ -110,9 +117,32 @@ def mw_trusted_hosts() -> FastAPI:
     return _bare_with(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])
 
 
+async def _nothing() -> None:
+    return None
+
+
+async def _bench_with_dependency(_: None = Depends(_nothing)) -> dict[str, str]:
+    return dict(BENCH_BODY)
+
+
+def fastapi_depends_noop() -> FastAPI:
+    """Bare FastAPI, the route with one `async def` dependency that does nothing: the floor under
+    every dependency-based feature (`CurrentUser`, `Depends(rate_limit(...))`)."""
+    app = FastAPI()
+    app.add_api_route(BENCH_PATH, _bench_with_dependency, methods=["GET"])
+    return app
+
+
 def variants() -> list[Variant]:
     """The core's variants, each against `fastapi-bare` (which the harness always adds)."""
     core = [
+        Variant(
+            "fastapi-depends-noop",
+            fastapi_depends_noop,
+            "plain FastAPI(), the route with one no-op async dependency: FastAPI's own cost of one",
+            None,
+            server=False,
+        ),
         Variant(
             "core-all-plugins-disabled",
             core_all_plugins_disabled,
