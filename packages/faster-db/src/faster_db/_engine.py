@@ -112,6 +112,11 @@ def _sqlite_engine(url: URL, settings: DBSettings, *, pooled: bool) -> AsyncEngi
         options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     elif pooled:
         options.update(_pool_options(settings))
+        # The pool keeps every connection it may open: one it opened beyond `pool_size` would be
+        # closed when returned to a full pool, and a new SQLite connection costs a worker
+        # thread and four pragmas. Under steady concurrency that churn cost each request more
+        # than its query did.
+        options.update(pool_size=settings.pool_size + settings.max_overflow, max_overflow=0)
     else:
         options = _unpooled(options)
     if url.get_driver_name() == "aiosqlite":
