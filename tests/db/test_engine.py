@@ -40,6 +40,38 @@ async def test_every_sqlite_connection_gets_wal_foreign_keys_and_busy_timeout(
         await database.dispose()
 
 
+async def test_sqlite_keeps_the_connections_a_burst_opened_instead_of_reopening_them(
+    sqlite_url: str,
+) -> None:
+    """Overflow connections returned to a full pool would be closed, and each new SQLite
+    connection is a new worker thread and four pragmas: bursts of concurrent units must reuse
+    the connections the first burst opened."""
+    from sqlalchemy import event
+
+    database = Database(DBSettings(_env_file=None, url=sqlite_url, pool_size=2, max_overflow=3))
+    opened = 0
+
+    def count(*_: Any) -> None:
+        nonlocal opened
+        opened += 1
+
+    event.listen(database.primary.sync_engine, "connect", count)
+    try:
+
+        async def hold() -> None:
+            async with database.primary.connect() as connection:
+                await connection.scalar(text("SELECT 1"))
+                await asyncio.sleep(0.02)
+
+        for _ in range(5):
+            await asyncio.gather(*(hold() for _ in range(5)))
+        assert opened == 5
+        assert database.pool_status()["idle"] == 5
+        assert database.pool_status()["capacity"] == 5
+    finally:
+        await database.dispose()
+
+
 async def test_sqlite_enforces_foreign_keys(sqlite_url: str) -> None:
     from faster_db import RecordConflictError
     from tests.db.app_kit import SignIn
