@@ -123,6 +123,7 @@ def _full_stack(*, disabled: tuple[str, ...] = ()) -> FastAPI:
     settings = FasterSettings(
         _env_file=None,
         env=Environment.TEST,
+        gc_freeze=True,  # the default outside the test environment, where users serve the app
         disabled_plugins=list(disabled),
         plugin_settings={
             "db": {"url": _sqlite_url(), "auto_migrate": True},

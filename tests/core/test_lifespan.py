@@ -164,3 +164,47 @@ async def test_two_plugins_providing_one_state_key_is_a_startup_error(
             pytest.fail("the app must not start")
 
     assert journal == ["start db", "stop db"]
+
+
+async def test_gc_freeze_freezes_the_heap_once_every_plugin_started_and_undoes_it_at_shutdown(
+    faster_app_factory: AppFactory,
+) -> None:
+    import gc
+
+    journal: list[str] = []
+    frozen_at_start: list[int] = []
+
+    class Probe(LifespanPlugin):
+        @hookimpl
+        def faster_lifespan(self) -> Callable[[FastAPI], Any]:
+            @asynccontextmanager
+            async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+                frozen_at_start.append(gc.get_freeze_count())
+                yield
+
+            return lifespan
+
+    app = faster_app_factory(LifespanPlugin("db", journal), Probe("probe", journal), gc_freeze=True)
+    assert gc.get_freeze_count() == 0
+
+    async with client_for(app) as client:
+        assert gc.get_freeze_count() > 0  # the plugins' state and the modules: out of reach
+        assert (await client.get("/health/live")).status_code == 200
+
+    assert frozen_at_start == [0]  # not before the last plugin started
+    assert gc.get_freeze_count() == 0
+    assert journal == ["start db", "stop db"]
+
+
+async def test_gc_freeze_is_left_alone_in_tests_and_on_elsewhere() -> None:
+    from faster_core import FasterSettings
+    from faster_core.settings import Environment
+
+    def enabled(**values: Any) -> bool:
+        return FasterSettings(_env_file=None, **values).gc_freeze_enabled
+
+    assert not enabled(env=Environment.TEST)
+    assert enabled(env=Environment.DEVELOPMENT)
+    assert enabled(env=Environment.PRODUCTION)
+    assert not enabled(env=Environment.PRODUCTION, gc_freeze=False)
+    assert enabled(env=Environment.TEST, gc_freeze=True)

