@@ -7,9 +7,9 @@ Inside a request of an app with the plugin, the app's service is current (set by
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -46,6 +46,12 @@ def use_redis(service: RedisService) -> Iterator[RedisService]:
         _current.reset(token)
 
 
+# `bind_redis(service)` makes `service` the current one and returns the token to pass to
+# `unbind_redis`: the context variable's own methods, as they run for every request.
+bind_redis: Callable[[RedisService | None], Token[RedisService | None]] = _current.set
+unbind_redis: Callable[[Token[RedisService | None]], None] = _current.reset
+
+
 def service_from_scope(scope: Scope) -> RedisService | None:
     """The app's service from the lifespan state, or `app.state` when no state is passed."""
     state: dict[str, Any] = scope.get("state") or {}
@@ -56,7 +62,8 @@ def service_from_scope(scope: Scope) -> RedisService | None:
 
 
 class RedisContextMiddleware:
-    """Binds the app's Redis service for the duration of each request (pure ASGI)."""
+    """Binds the app's Redis service for the duration of each request (pure ASGI), for an app
+    that has no `ResponseCacheMiddleware` (which binds it too)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

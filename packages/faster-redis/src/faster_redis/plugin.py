@@ -27,7 +27,7 @@ from faster_redis import hookspecs
 from faster_redis._console import faster_describe_route
 from faster_redis._version import __version__
 from faster_redis.connection import connect, safe_url
-from faster_redis.context import STATE_KEY, RedisContextMiddleware
+from faster_redis.context import STATE_KEY
 from faster_redis.events import EventBridge
 from faster_redis.health import redis_health_check
 from faster_redis.middleware import RateLimitMiddleware, install_route_limits
@@ -106,11 +106,12 @@ def faster_health_checks(host: PluginHost) -> Iterable[HealthCheck]:
 @hookimpl
 def faster_middleware(host: PluginHost) -> Iterable[MiddlewareSpec]:
     settings = _settings(host)
-    specs = [MiddlewareSpec(RedisContextMiddleware, Slot.DEFAULT)]
+    specs = []
     if settings.ratelimit_global:
         specs.append(
             MiddlewareSpec(RateLimitMiddleware, Slot.DEFAULT, {"limit": settings.ratelimit_global})
         )
+    # The response cache also binds the service for `@cached` / `@locked` (one layer, not two).
     specs.append(MiddlewareSpec(ResponseCacheMiddleware, Slot.DEFAULT))
     return specs
 

@@ -23,7 +23,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from faster_redis.context import service_from_scope
+from faster_redis.context import bind_redis, service_from_scope, unbind_redis
 from faster_redis.exceptions import RedisUnavailableError
 from faster_redis.middleware import render_problem
 from faster_redis.service import RedisService
@@ -79,7 +79,11 @@ def _etag_matches(if_none_match: str, etag: str) -> bool:
 
 
 class ResponseCacheMiddleware:
-    """Serves and stores the responses of routes marked with `@cache_response` (pure ASGI)."""
+    """Serves and stores the responses of routes marked with `@cache_response` (pure ASGI).
+
+    It also binds the app's Redis service for the request (as `RedisContextMiddleware` does),
+    so that the plugin costs every request one layer, not two.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -104,11 +108,23 @@ class ResponseCacheMiddleware:
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not self._marked(scope):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        service = service_from_scope(scope)
+        token = bind_redis(service)
+        try:
+            await self._serve(scope, receive, send, service)
+        finally:
+            unbind_redis(token)
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, service: RedisService | None
+    ) -> None:
+        if scope["method"] != "GET" or not self._marked(scope):
             await self.app(scope, receive, send)
             return
         found = self._match(scope)
-        service = service_from_scope(scope)
         headers = Headers(scope=scope)
         auth = headers.get("authorization")
         if found is None or service is None or (auth is not None and not found[0].per_user):
