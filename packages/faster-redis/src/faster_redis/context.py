@@ -1,7 +1,8 @@
 """Which app's Redis a decorated function (`@cached`, `@locked`) uses.
 
-Inside a request of an app with the plugin, the app's service is current (set by
-`RedisContextMiddleware`). Elsewhere (background jobs, scripts, tests) bind one explicitly with
+Inside a request of an app with the plugin, the app's service is current (set by the
+plugin's `ResponseCacheMiddleware`, or `RedisContextMiddleware` in an app assembled without
+the plugin). Elsewhere (background jobs, scripts, tests) bind one explicitly with
 `with use_redis(service): ...`.
 """
 

@@ -114,16 +114,17 @@ class ResponseCacheMiddleware:
         service = service_from_scope(scope)
         token = bind_redis(service)
         try:
-            await self._serve(scope, receive, send, service)
+            if scope["method"] == "GET" and self._marked(scope):
+                await self._serve_marked(scope, receive, send, service)
+            else:
+                await self.app(scope, receive, send)
         finally:
             unbind_redis(token)
 
-    async def _serve(
+    async def _serve_marked(
         self, scope: Scope, receive: Receive, send: Send, service: RedisService | None
     ) -> None:
-        if scope["method"] != "GET" or not self._marked(scope):
-            await self.app(scope, receive, send)
-            return
+        """A GET while some route is marked: served from the cache when it is one of them."""
         found = self._match(scope)
         headers = Headers(scope=scope)
         auth = headers.get("authorization")
