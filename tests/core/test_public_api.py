@@ -42,6 +42,7 @@ EXPECTED = {
     "hookimpl",
     "hookspec",
     "problem_response",
+    "request_dependency",
     "require_flag",
 }
 

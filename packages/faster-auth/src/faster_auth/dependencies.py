@@ -16,6 +16,7 @@ from starlette.types import Scope
 
 from faster_auth.exceptions import InvalidTokenError, PermissionDeniedError
 from faster_auth.tokens import VerifiedToken
+from faster_core import request_dependency
 
 if TYPE_CHECKING:
     from faster_auth.guard import Guard
@@ -138,9 +139,14 @@ class BearerUser(OAuth2PasswordBearer):
 
 # `scope="request"` changes nothing for a dependency without `yield` (it may still be used by
 # one with either scope) but spares FastAPI classifying the callable on every request.
-CurrentUser = Annotated[AuthenticatedUser, Depends(BearerUser(required=True), scope="request")]
+# Request dependencies: the core calls them before FastAPI solves the route's other
+# dependencies, which spares each request FastAPI's ~70k-instruction solve of one.
+CurrentUser = Annotated[
+    AuthenticatedUser, Depends(request_dependency(BearerUser(required=True)), scope="request")
+]
 OptionalUser = Annotated[
-    AuthenticatedUser | None, Depends(BearerUser(required=False), scope="request")
+    AuthenticatedUser | None,
+    Depends(request_dependency(BearerUser(required=False)), scope="request"),
 ]
 
 

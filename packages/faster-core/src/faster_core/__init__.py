@@ -33,6 +33,7 @@ from faster_core.middleware import (
 )
 from faster_core.plugins import PluginHost, PluginInfo
 from faster_core.problems import problem_response
+from faster_core.request_dependencies import request_dependency
 from faster_core.settings import Environment, FasterSettings, FeatureFlag, PluginSettings
 
 __all__ = [
@@ -73,5 +74,6 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "problem_response",
+    "request_dependency",
     "require_flag",
 ]

@@ -28,6 +28,8 @@ from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from faster_core.request_dependencies import hoist_request_dependencies
+
 __all__ = ["RouteIndex", "index_routes"]
 
 _KNOWN_MATCHERS = frozenset(
@@ -87,6 +89,7 @@ class RouteIndex:
         self._watched = [
             (r, len(r.routes), getattr(r, "_routes_version", 0)) for r in _routers_under(router)
         ]
+        hoist_request_dependencies(router)
         low_priority = getattr(router, "_iter_low_priority_routes", None)
         if low_priority is not None and next(iter(low_priority()), None) is not None:
             self._unfiled = None
