@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.routing import APIRoute
 
 from faster_core import request_dependency
 from faster_core.request_dependencies import _HoistedApp
@@ -69,6 +70,10 @@ def _apps(factory: AppFactory) -> tuple[FastAPI, Caller, list[str]]:
     return app, caller, journal
 
 
+def _route(app: FastAPI, path: str) -> APIRoute:
+    return next(r for r in app.routes if isinstance(r, APIRoute) and r.path == path)
+
+
 async def test_a_leading_request_dependency_gives_the_endpoint_its_value(
     faster_app_factory: AppFactory,
 ) -> None:
@@ -80,8 +85,7 @@ async def test_a_leading_request_dependency_gives_the_endpoint_its_value(
     assert direct.json() == {"hello": "ada", "times": 2}
     assert included.json() == {"hello": "bob"}
     assert caller.calls == 2
-    hoisted = [r for r in app.routes if getattr(r, "path", None) == "/hello"]
-    assert isinstance(hoisted[0].app, _HoistedApp)
+    assert isinstance(_route(app, "/hello").app, _HoistedApp)
 
 
 async def test_a_refusing_request_dependency_answers_before_parameters_are_validated(
@@ -107,8 +111,7 @@ async def test_dependencies_declared_before_it_still_run_first(
     assert response.status_code == 401
     assert journal == ["audited /audited-first"]
     assert caller.calls == 1
-    route = next(r for r in app.routes if getattr(r, "path", None) == "/audited-first")
-    assert not isinstance(route.app, _HoistedApp)
+    assert not isinstance(_route(app, "/audited-first").app, _HoistedApp)
 
 
 async def test_sync_endpoints_and_nested_uses_keep_fastapis_handler(
@@ -124,8 +127,7 @@ async def test_sync_endpoints_and_nested_uses_keep_fastapis_handler(
     assert nested.json() == {"hello": "ADA"}
     assert nested_anonymous.status_code == 401
     for path in ("/sync", "/nested"):
-        route = next(r for r in app.routes if getattr(r, "path", None) == path)
-        assert not isinstance(route.app, _HoistedApp)
+        assert not isinstance(_route(app, path).app, _HoistedApp)
 
 
 async def test_dependency_overrides_take_fastapis_own_path(faster_app_factory: AppFactory) -> None:
