@@ -131,7 +131,8 @@ class BearerUser(OAuth2PasswordBearer):
         self.required = required
 
     async def __call__(self, request: Request) -> AuthenticatedUser | None:  # type: ignore[override]
-        # One coroutine and a few look-ups in the steady state: FastAPI's own solve of the
+        # One coroutine and a few look-ups in the steady state. Called by the core as a request
+        # dependency where it leads a route's dependencies; elsewhere FastAPI's own solve of the
         # dependency (~70k instructions) is most of the cost.
         user = _cached_user(request.scope)
         return user if user is not None else await _user(request, required=self.required)
