@@ -196,6 +196,31 @@ async def test_gc_freeze_freezes_the_heap_once_every_plugin_started_and_undoes_i
     assert journal == ["start db", "stop db"]
 
 
+@pytest.mark.parametrize("full_threshold", [10, 500])
+async def test_gc_freeze_spaces_full_collections_while_frozen_and_restores_the_thresholds(
+    faster_app_factory: AppFactory, full_threshold: int
+) -> None:
+    import gc
+
+    from faster_core.lifespan import FROZEN_FULL_COLLECTION_SPACING
+
+    before = gc.get_threshold()
+    gc.set_threshold(before[0], before[1], full_threshold)
+    try:
+        app = faster_app_factory(gc_freeze=True)
+        async with client_for(app) as client:
+            assert (await client.get("/health/live")).status_code == 200
+            # a larger spacing someone chose is kept; CPython's 10 is raised
+            assert gc.get_threshold() == (
+                before[0],
+                before[1],
+                max(full_threshold, FROZEN_FULL_COLLECTION_SPACING),
+            )
+        assert gc.get_threshold() == (before[0], before[1], full_threshold)
+    finally:
+        gc.set_threshold(*before)
+
+
 async def test_gc_freeze_is_left_alone_in_tests_and_on_elsewhere() -> None:
     from faster_core import FasterSettings
     from faster_core.settings import Environment

@@ -121,8 +121,9 @@ class FasterSettings(BaseSettings):
         default=None,
         description="Once every plugin has started, move the objects then alive out of the "
         "garbage collector's reach (`gc.freeze()`; undone at shutdown), so that full collections "
-        "stop traversing the modules and start-up state. Default: on except in the test "
-        "environment (test sessions start many apps).",
+        "stop traversing the modules and start-up state, and are spaced further apart while frozen "
+        "(see `compose_lifespan`). Default: on except in the test environment (test sessions "
+        "start many apps).",
     )
 
     @property
