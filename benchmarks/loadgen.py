@@ -13,8 +13,10 @@ latency, so a figure is only as good as the generator's lag is small. Only 127.0
 
     python -m benchmarks.loadgen PORT RATE SECONDS [--warmup S] [--connections N] [-H 'k: v']
 
-prints one JSON object: scheduled, completed, errors, statuses, achieved rate, and percentiles (ms)
-of the latency and of the dispatcher's lag, over the requests scheduled after the warm-up.
+prints one JSON object: scheduled, completed, errors, statuses, achieved rate, the measured window
+(`measured_from`, `ended`: `time.perf_counter()`, which is system-wide on Linux, so a server's own
+timestamps can be compared), and percentiles (ms) of the latency and of the dispatcher's lag, over
+the requests scheduled after the warm-up.
 """
 
 from __future__ import annotations
@@ -133,6 +135,8 @@ async def run(
         "errors": errors,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "achieved_rate": completed / max(ended - measured_from, 1e-9),
+        "measured_from": measured_from,
+        "ended": ended,
         "latency_ms": {f"p{p:g}": percentile(latencies, p) * 1000 for p in PERCENTILES},
         "lag_ms": {f"p{p:g}": percentile(lags, p) * 1000 for p in PERCENTILES},
     }

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from benchmarks.gcprobe import APP_VARIABLE, LOG_VARIABLE
 from benchmarks.harness import BENCH_PATH, Variant
 
 __all__ = [
@@ -101,10 +102,12 @@ def _one_run(
 
 
 @contextmanager
-def serving(variant: Variant) -> Iterator[tuple[int, int]]:
+def serving(variant: Variant, *, gc_log: str | None = None) -> Iterator[tuple[int, int]]:
     """A fresh uvicorn worker for `variant` pinned to core 0 on a free 127.0.0.1 port, ready to
-    answer; yields `(pid, port)` and stops it on exit."""
+    answer; yields `(pid, port)` and stops it on exit. With `gc_log`, the worker logs its full
+    garbage collections there (`benchmarks.gcprobe`)."""
     port = _free_port()
+    probe = {} if gc_log is None else {APP_VARIABLE: variant.import_path, LOG_VARIABLE: gc_log}
     command = [
         "taskset",
         "-c",
@@ -112,7 +115,7 @@ def serving(variant: Variant) -> Iterator[tuple[int, int]]:
         sys.executable,
         "-m",
         "uvicorn",
-        variant.import_path,
+        "benchmarks.gcprobe:serve" if probe else variant.import_path,
         "--factory",
         "--host",
         HOST,
@@ -129,6 +132,7 @@ def serving(variant: Variant) -> Iterator[tuple[int, int]]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        **probe,
     }
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
