@@ -35,6 +35,8 @@ EXPECTED = {
     "TrustedProxies",
     "UnsafeSettingsError",
     "__version__",
+    "add_response_headers",
+    "added_response_headers",
     "call_hook_async",
     "client_ip",
     "create_app",

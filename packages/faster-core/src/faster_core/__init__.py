@@ -34,6 +34,7 @@ from faster_core.middleware import (
 from faster_core.plugins import PluginHost, PluginInfo
 from faster_core.problems import problem_response
 from faster_core.request_dependencies import request_dependency
+from faster_core.response_headers import add_response_headers, added_response_headers
 from faster_core.settings import Environment, FasterSettings, FeatureFlag, PluginSettings
 
 __all__ = [
@@ -67,6 +68,8 @@ __all__ = [
     "TrustedProxies",
     "UnsafeSettingsError",
     "__version__",
+    "add_response_headers",
+    "added_response_headers",
     "call_hook_async",
     "client_ip",
     "create_app",
