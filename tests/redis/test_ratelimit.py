@@ -1,18 +1,20 @@
 """Rate limits: server-side scripts, the three algorithms, keys, 429 problems with RateLimit
-headers, NOSCRIPT, the failure policy and the test helpers (faster_redis/ratelimit.py,
-middleware.py, client_ip.py)."""
+headers, NOSCRIPT, the failure policy, the test helpers, and `Depends(rate_limit(...))` called by
+the core ahead of FastAPI's handler (faster_redis/ratelimit.py, middleware.py, client_ip.py)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
 
 from faster_core.testing import client_for
-from faster_redis import Algorithm, Limit, by_user, rate_limit
+from faster_redis import Algorithm, Limit, by_user, rate_limit, rate_limited
 from faster_redis.testing import RedisServer, rate_limits
 from tests.redis.apps import build_app
 
@@ -215,3 +217,187 @@ async def test_outage_fails_open_for_general_and_closed_for_login(
     assert refused.headers["retry-after"] == "5"
     assert refused.headers["content-type"] == "application/problem+json"
     assert app.state.faster_redis.metrics.counts["ratelimit", "unavailable_open"] == 10
+
+
+async def _ok() -> dict[str, bool]:
+    return {"ok": True}
+
+
+@pytest.fixture
+def solved_by_fastapi(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every callable FastAPI's `solve_dependencies` solves (endpoints and dependencies)."""
+    import fastapi.dependencies.utils
+    import fastapi.routing
+
+    solved: list[object] = []
+    solve = fastapi.dependencies.utils.solve_dependencies
+
+    async def spy(**kwargs: Any) -> Any:
+        solved.append(kwargs["dependant"].call)
+        return await solve(**kwargs)
+
+    monkeypatch.setattr(fastapi.dependencies.utils, "solve_dependencies", spy)
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", spy)
+    return solved
+
+
+def _comparable(response: httpx.Response, name: str) -> dict[str, Any]:
+    """What a client of a limited route sees, with the limit's name as `NAME` and the seconds
+    to the window's reset (in the headers and the detail) left out."""
+    state, _, reset = response.headers.get("ratelimit", "").rpartition(";t=")
+    body = response.json()
+    if response.status_code != 200:
+        assert 1 <= int(response.headers["retry-after"]) <= 60
+        assert body["detail"].startswith("Rate limit exceeded; retry in ")
+        body = {k: v for k, v in body.items() if k not in {"instance", "request_id", "detail"}}
+    assert reset == "" or 0 <= int(reset) <= 60
+    return {
+        "status": response.status_code,
+        "type": response.headers["content-type"],
+        "policy": [p.replace(name, "NAME") for p in response.headers.get_list("ratelimit-policy")],
+        "state": state.replace(name, "NAME"),
+        "body": body,
+    }
+
+
+async def test_a_leading_limit_is_checked_before_fastapis_handler_with_the_same_answers(
+    backend: dict[str, Any], solved_by_fastapi: list[object]
+) -> None:
+    app = build_app(backend)
+    limits = {name: rate_limit("2/minute", name=name) for name in ("core", "fastapi")}
+    for name, limit in limits.items():
+        app.add_api_route(f"/{name}", _ok, dependencies=[Depends(limit)])
+
+    async with client_for(app) as client:
+        hoisted = [_comparable(await client.get("/core"), "core") for _ in range(3)]
+        # Any override makes FastAPI's own handler solve every dependency.
+        app.dependency_overrides[_ok] = _ok
+        through_fastapi = [_comparable(await client.get("/fastapi"), "fastapi") for _ in range(3)]
+
+    assert limits["core"] not in solved_by_fastapi
+    assert limits["fastapi"] in solved_by_fastapi
+    assert [answer["status"] for answer in hoisted] == [200, 200, 429]
+    assert hoisted[0]["policy"] == ['"NAME";q=2;w=60']
+    assert hoisted[0]["state"] == '"NAME";r=1'
+    assert hoisted[2]["body"]["type"] == "urn:faster:problem:rate-limited"
+    assert through_fastapi == hoisted
+
+
+async def test_router_limits_lead_and_a_limit_after_another_dependency_is_fastapis(
+    redis_test_settings: dict[str, Any], solved_by_fastapi: list[object]
+) -> None:
+    app = build_app(redis_test_settings)
+    journal: list[str] = []
+
+    async def audited(request: Request) -> None:
+        journal.append(request.url.path)
+
+    by_router, by_inclusion, after_audit = (
+        rate_limit("1/minute", name=name) for name in ("router", "inclusion", "after-audit")
+    )
+    router = APIRouter(prefix="/router", dependencies=[Depends(by_router)])
+    router.add_api_route("/r", _ok, dependencies=[Depends(audited)])
+    app.include_router(router)
+    included = APIRouter()
+    included.add_api_route("/r", _ok)
+    app.include_router(included, prefix="/inclusion", dependencies=[Depends(by_inclusion)])
+    audited_first = APIRouter(prefix="/after-audit", dependencies=[Depends(audited)])
+    audited_first.add_api_route("/r", _ok, dependencies=[Depends(after_audit)])
+    app.include_router(audited_first)
+
+    async with client_for(app) as client:
+        answers = {
+            prefix: [await client.get(f"/{prefix}/r") for _ in range(2)]
+            for prefix in ("router", "inclusion", "after-audit")
+        }
+
+    for prefix, (first, second) in answers.items():
+        assert (first.status_code, second.status_code) == (200, 429)
+        assert first.headers["ratelimit-policy"] == f'"{prefix}";q=1;w=60'
+        assert second.headers["ratelimit"].startswith(f'"{prefix}";r=0;t=')
+    assert by_router not in solved_by_fastapi
+    assert by_inclusion not in solved_by_fastapi
+    assert after_audit in solved_by_fastapi
+    # The router's limit refused the second request before the route's own dependency ran.
+    assert journal == ["/router/r", "/after-audit/r", "/after-audit/r"]
+
+
+@pytest.mark.parametrize("handler", ["core", "fastapi"])
+async def test_stacked_limits_send_the_last_ones_headers_and_a_refusal_only_its_own(
+    redis_test_settings: dict[str, Any], handler: str
+) -> None:
+    app = build_app(redis_test_settings)
+    stacked = [Depends(rate_limit("5/minute", name="minute")), Depends(rate_limit("1/10s"))]
+    app.add_api_route("/r", _ok, dependencies=stacked)
+
+    async with client_for(app) as client:
+        if handler == "fastapi":
+            app.dependency_overrides[_ok] = _ok
+        admitted = await client.get("/r")
+        refused = await client.get("/r")
+
+    assert admitted.headers.get_list("ratelimit-policy") == ['"/r";q=1;w=10']
+    assert len(admitted.headers.get_list("ratelimit")) == 1
+    assert refused.status_code == 429
+    assert refused.headers.get_list("ratelimit-policy") == ['"/r";q=1;w=10']
+    assert len(refused.headers.get_list("ratelimit")) == 1
+
+
+@pytest.mark.parametrize("handler", ["core", "fastapi"])
+async def test_responses_after_the_check_carry_the_headers_as_with_rate_limited(
+    redis_test_settings: dict[str, Any], handler: str
+) -> None:
+    app = build_app(redis_test_settings)
+    for name in ("returned", "conflict", "crash"):
+        limit = f"{name}-{handler}"  # one counter for both forms: the second sees r=98
+        app.add_api_route(
+            f"/dependency/{name}",
+            _misbehaving(name),
+            dependencies=[Depends(rate_limit("100/minute", name=limit))],
+        )
+        app.add_api_route(
+            f"/decorator/{name}", rate_limited("100/minute", name=limit)(_misbehaving(name))
+        )
+
+    async with client_for(app) as client:
+        if handler == "fastapi":
+            app.dependency_overrides[_ok] = _ok
+        answers = {
+            (form, name): await client.get(f"/{form}/{name}")
+            for form in ("dependency", "decorator")
+            for name in ("returned", "conflict", "crash")
+        }
+
+    for name, status in {"returned": 200, "conflict": 409, "crash": 500}.items():
+        dependency, decorator = answers["dependency", name], answers["decorator", name]
+        assert dependency.status_code == decorator.status_code == status
+        assert ("ratelimit" in dependency.headers) == ("ratelimit" in decorator.headers)
+        assert dependency.headers.get("ratelimit-policy") == decorator.headers.get(
+            "ratelimit-policy"
+        )
+    assert answers["dependency", "returned"].headers["x-own"] == "kept"
+    assert answers["dependency", "conflict"].headers["ratelimit-policy"] == (
+        f'"conflict-{handler}";q=100;w=60'
+    )
+    assert "ratelimit" not in answers["dependency", "crash"].headers
+
+
+def _misbehaving(name: str) -> Callable[[], Awaitable[Any]]:
+    """A fresh endpoint (`@rate_limited` marks the function itself) that returns its own
+    response, raises an HTTP error or crashes."""
+
+    async def returned() -> JSONResponse:
+        return JSONResponse({"ok": True}, headers={"x-own": "kept"})
+
+    async def conflict() -> None:
+        raise HTTPException(409, "taken")
+
+    async def crash() -> None:
+        raise RuntimeError("boom")
+
+    endpoints: dict[str, Callable[[], Awaitable[Any]]] = {
+        "returned": returned,
+        "conflict": conflict,
+        "crash": crash,
+    }
+    return endpoints[name]

@@ -1,9 +1,11 @@
 """Rate limits counted on the Redis server (Lua), so they hold across processes and hosts.
 
 Declare a limit per route with `@rate_limited("5/minute", login=True)` on the endpoint (checked
-in pure ASGI, before FastAPI resolves dependencies) or `Depends(rate_limit(...))`, or on every
-request with `RateLimitMiddleware` (`FASTER_REDIS_RATELIMIT_GLOBAL`). A refusal is a 429
-problem with `Retry-After` and the IETF `RateLimit` / `RateLimit-Policy` headers.
+in pure ASGI, before FastAPI resolves dependencies) or `Depends(rate_limit(...))` (a request
+dependency: called by the core before FastAPI's handler where it leads the route's
+dependencies), or on every request with `RateLimitMiddleware` (`FASTER_REDIS_RATELIMIT_GLOBAL`).
+A refusal is a 429 problem with `Retry-After` and the IETF `RateLimit` / `RateLimit-Policy`
+headers.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from fastapi import Request, Response
+from fastapi import Request
 
-from faster_core import TrustedProxies, client_ip
+from faster_core import TrustedProxies, added_response_headers, client_ip, request_dependency
 from faster_redis import _scripts
 from faster_redis._batch import ScriptBatcher
 from faster_redis.context import service_from_scope
@@ -56,6 +58,7 @@ PERIODS = {
     "day": 86400,
 }
 SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*$")
+_HEADER_NAMES = (b"ratelimit-policy", b"ratelimit")
 
 
 class Algorithm(StrEnum):
@@ -239,12 +242,11 @@ class RateLimiter:
         return settings.ratelimit_login_failure if limit.login else settings.ratelimit_failure
 
 
-def _add_headers(response: Response, decision: Decision) -> None:
-    raw = response.raw_headers
-    if any(name == b"ratelimit" for name, _ in raw):  # stacked limits: the last one's
-        response.headers.update(decision.headers())
-    else:
-        raw.extend(decision.raw_headers())
+def _drop_headers(added: list[tuple[bytes, bytes]]) -> None:
+    """Forget the RateLimit headers of a limit checked before on this request: with stacked
+    limits a response carries the last one's, and a refusal only its own."""
+    if added:
+        added[:] = [header for header in added if header[0] not in _HEADER_NAMES]
 
 
 def _route_name(request: Request) -> str:
@@ -265,24 +267,34 @@ def rate_limit(
     algorithm: Algorithm | None = None,
     login: bool | None = None,
     failure: FailurePolicy | None = None,
-) -> Callable[[Request, Response], Awaitable[None]]:
+) -> Callable[[Request], Awaitable[None]]:
     """A route dependency enforcing `limit` (a `Limit` or `"5/minute"`).
 
     The limit's name (default: the route's path template) names its counters, its
-    `RateLimit-Policy` and what `RateLimiter.override` replaces. `@rate_limited` does the same
-    for less: it checks before FastAPI resolves dependencies.
+    `RateLimit-Policy` and what `RateLimiter.override` replaces. It is a request dependency
+    (`faster_core.request_dependency`): leading a route's dependencies (its router's included),
+    it is called by the core before FastAPI's handler, otherwise by FastAPI. Its `RateLimit`
+    headers go through `faster_core.add_response_headers`: they reach a `Response` the endpoint
+    returns and the error response of anything raised after the check, as `@rate_limited`'s do.
     """
     resolved = _resolve(
         limit, name=name, key=key, algorithm=algorithm, login=login, failure=failure
     )
 
-    async def enforce_rate_limit(request: Request, response: Response) -> None:
+    @request_dependency
+    async def enforce_rate_limit(request: Request) -> None:
         service = service_from_scope(request.scope)
         if service is None:
             return
-        decision = await service.limiter.check(resolved, request)
+        added = added_response_headers(request)
+        try:
+            decision = await service.limiter.check(resolved, request)
+        except (RateLimitExceededError, RedisUnavailableError):
+            _drop_headers(added)
+            raise
         if decision is not None:
-            _add_headers(response, decision)
+            _drop_headers(added)
+            added.extend(decision.raw_headers())
 
     return enforce_rate_limit
 
