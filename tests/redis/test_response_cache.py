@@ -146,3 +146,45 @@ async def test_concurrent_cold_requests_compute_once(backend: dict[str, Any]) ->
     assert {r.json()["run"] for r in responses} == {1}
     assert len({r.headers["etag"] for r in responses}) == 1
     assert runs.calls == 1
+
+
+async def test_a_hot_entry_is_decoded_once_and_each_hit_gets_its_own_header_list() -> None:
+    from starlette.datastructures import Headers
+
+    from faster_redis.response_cache import _DecodedEntries, _send_entry
+
+    entry = b'{"status": 200, "etag": "\\"e1\\"", "headers": [["etag", "\\"e1\\""]]}\n{"a": 1}'
+    decoded = _DecodedEntries(size=2, largest=len(entry))
+    assert decoded(entry) is decoded(bytes(entry))  # equal bytes from Redis: the same decoding
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.start":
+            message["headers"].append((b"x-outer", b"1"))  # as MutableHeaders does, in place
+
+    for _ in range(2):
+        await _send_entry(decoded(entry), Headers(), send)
+    starts = [m for m in sent if m["type"] == "http.response.start"]
+    assert [m["headers"] for m in starts] == [
+        [(b"etag", b'"e1"'), (b"x-cache", b"hit"), (b"x-outer", b"1")]
+    ] * 2
+    assert [m["body"] for m in sent if m["type"] == "http.response.body"] == [b'{"a": 1}'] * 2
+
+
+def test_decoded_entries_are_bounded_in_count_and_size() -> None:
+    from faster_redis.response_cache import _DecodedEntries
+
+    def entry(n: int, body: bytes = b"{}") -> bytes:
+        return b'{"status": 200, "etag": "\\"%d\\"", "headers": []}\n' % n + body
+
+    decoded = _DecodedEntries(size=2, largest=100)
+    first = decoded(entry(1))
+    decoded(entry(2))
+    assert decoded(entry(1)) is first
+    decoded(entry(3))  # a third: the memo starts over rather than grow
+    assert decoded(entry(1)) is not first
+    large = entry(4, b"x" * 200)
+    assert decoded(large) is not decoded(large)  # over `largest`: decoded each time, not kept
+    assert decoded(large).body == b"x" * 200

@@ -24,6 +24,8 @@ class RedisMetrics:
         self.counts: Counter[tuple[str, str]] = Counter()
         self.breaker: CircuitBreaker | None = None
         self._prom: dict[str, Any] = {}
+        # `labels()` looks the child up under a lock on every call; a hit is counted per request
+        self._children: dict[tuple[str, str], Any] = {}
         self._circuit: Any = None
 
     def watch(self, breaker: CircuitBreaker) -> None:
@@ -37,10 +39,15 @@ class RedisMetrics:
             self._circuit.set(CIRCUIT_VALUES[state])
 
     def count(self, feature: str, outcome: str) -> None:
-        self.counts[feature, outcome] += 1
-        counter = self._prom.get(feature)
-        if counter is not None:
-            counter.labels(outcome=outcome).inc()
+        key = (feature, outcome)
+        self.counts[key] += 1
+        child = self._children.get(key)
+        if child is None:
+            counter = self._prom.get(feature)
+            if counter is None:
+                return
+            child = self._children[key] = counter.labels(outcome=outcome)
+        child.inc()
 
     def bind(self, registry: Any) -> None:
         """Create this app's Prometheus metrics on `registry` (imported lazily)."""
@@ -48,6 +55,7 @@ class RedisMetrics:
         from prometheus_client import Counter as PromCounter  # noqa: PLC0415
         from prometheus_client import Gauge  # noqa: PLC0415
 
+        self._children = {}
         self._prom = {
             "cache": PromCounter(
                 "faster_redis_cache", "Cache lookups by outcome", ["outcome"], registry=registry

@@ -89,6 +89,7 @@ class ResponseCacheMiddleware:
         self.app = app
         self._routes: list[tuple[BaseRoute, ResponsePolicy]] | None = None
         self._flights: dict[str, asyncio.Future[bytes | None]] = {}
+        self._decoded = _DecodedEntries()
 
     def _marked(self, scope: Scope) -> list[tuple[BaseRoute, ResponsePolicy]]:
         if self._routes is None:
@@ -152,13 +153,13 @@ class ResponseCacheMiddleware:
             data = local.get(key)
             if data is not None:  # a hit in process memory: no flight, no round trip
                 service.metrics.count("cache", "hit")
-                await _send_entry(data, headers, send)
+                await _send_entry(self._decoded(data), headers, send)
                 return
         flight = self._flights.get(key)
         if flight is not None:
             entry = await self._join(flight, service)
             if entry is not None:
-                await _send_entry(entry, headers, send)
+                await _send_entry(self._decoded(entry), headers, send)
                 return
         await self._lookup(scope, receive, send, writer)
 
@@ -177,7 +178,7 @@ class ResponseCacheMiddleware:
                 return
             if entry is not None:
                 flight.set_result(entry)
-                await _send_entry(entry, writer.request_headers, send)
+                await _send_entry(self._decoded(entry), writer.request_headers, send)
                 return
             # While Redis is down, do not pay a second timeout to store the response.
             writer.store = reachable
@@ -235,19 +236,57 @@ async def _read(service: RedisService, key: str) -> tuple[bytes | None, bool]:
     return data, True
 
 
-async def _send_entry(entry: bytes, request_headers: Headers, send: Send) -> None:
-    head, _, body = entry.partition(b"\n")
-    stored = json.loads(head)
-    etag: str = stored["etag"]
-    raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored["headers"]]
-    raw_headers.append((b"x-cache", b"hit"))
-    if _etag_matches(request_headers.get("if-none-match", ""), etag):
-        kept = [(k, v) for k, v in raw_headers if k in (b"etag", b"cache-control", b"x-cache")]
+@dataclass(frozen=True, slots=True)
+class _StoredResponse:
+    """A cache entry decoded: what a hit sends."""
+
+    status: int
+    etag: str
+    headers: tuple[tuple[bytes, bytes], ...]
+    """The stored headers and `x-cache: hit`."""
+    body: bytes
+
+    @classmethod
+    def decode(cls, entry: bytes) -> _StoredResponse:
+        head, _, body = entry.partition(b"\n")
+        stored = json.loads(head)
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored["headers"]]
+        headers.append((b"x-cache", b"hit"))
+        return cls(stored["status"], stored["etag"], tuple(headers), body)
+
+
+class _DecodedEntries:
+    """The last entries decoded, by their bytes: a hot entry is decoded once, not per hit (a
+    hit from the process-local layer returns the same bytes object, hashed once). At most
+    `size` entries of at most `largest` bytes are kept (16 MiB); larger ones are decoded each
+    time, which costs little next to sending them."""
+
+    def __init__(self, size: int = 256, largest: int = 64 * 1024) -> None:
+        self.size = size
+        self.largest = largest
+        self._decoded: dict[bytes, _StoredResponse] = {}
+
+    def __call__(self, entry: bytes) -> _StoredResponse:
+        found = self._decoded.get(entry)
+        if found is None:
+            found = _StoredResponse.decode(entry)
+            if len(entry) <= self.largest:
+                if len(self._decoded) >= self.size:
+                    self._decoded.clear()
+                self._decoded[entry] = found
+        return found
+
+
+async def _send_entry(stored: _StoredResponse, request_headers: Headers, send: Send) -> None:
+    # new header lists: a layer further out may add to the one it is sent
+    if _etag_matches(request_headers.get("if-none-match", ""), stored.etag):
+        kept = [(k, v) for k, v in stored.headers if k in (b"etag", b"cache-control", b"x-cache")]
         await send({"type": "http.response.start", "status": 304, "headers": kept})
         await send({"type": "http.response.body", "body": b""})
         return
-    await send({"type": "http.response.start", "status": stored["status"], "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body})
+    headers = list(stored.headers)
+    await send({"type": "http.response.start", "status": stored.status, "headers": headers})
+    await send({"type": "http.response.body", "body": stored.body})
 
 
 class _Capture:
