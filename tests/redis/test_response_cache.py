@@ -150,6 +150,7 @@ async def test_concurrent_cold_requests_compute_once(backend: dict[str, Any]) ->
 
 async def test_a_hot_entry_is_decoded_once_and_each_hit_gets_its_own_header_list() -> None:
     from starlette.datastructures import Headers
+    from starlette.types import Message
 
     from faster_redis.response_cache import _DecodedEntries, _send_entry
 
@@ -157,9 +158,9 @@ async def test_a_hot_entry_is_decoded_once_and_each_hit_gets_its_own_header_list
     decoded = _DecodedEntries(size=2, largest=len(entry))
     assert decoded(entry) is decoded(bytes(entry))  # equal bytes from Redis: the same decoding
 
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
         if message["type"] == "http.response.start":
             message["headers"].append((b"x-outer", b"1"))  # as MutableHeaders does, in place
