@@ -4,11 +4,13 @@ sent by the error layer, middleware/errors.py).
 No `from __future__ import annotations`: the routes are declared in functions."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
+from httpx import AsyncClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from faster_core import (
@@ -89,6 +91,15 @@ def _app(factory: AppFactory, *plugins: object) -> FastAPI:
     return app
 
 
+@asynccontextmanager
+async def _served(app: FastAPI, handler: str) -> AsyncIterator[AsyncClient]:
+    """A client of `app` whose routes `handler` serves (see the `handler` fixture)."""
+    async with client_for(app) as client:
+        if handler == "fastapi":
+            app.dependency_overrides[unrelated] = unrelated
+        yield client
+
+
 def _route(app: FastAPI, path: str) -> APIRoute:
     return next(r for r in app.routes if isinstance(r, APIRoute) and r.path == path)
 
@@ -104,9 +115,7 @@ async def test_headers_added_by_a_request_dependency_reach_the_response(
     faster_app_factory: AppFactory, handler: str
 ) -> None:
     app = _app(faster_app_factory)
-    async with client_for(app) as client:
-        if handler == "fastapi":
-            app.dependency_overrides[unrelated] = unrelated
+    async with _served(app, handler) as client:
         plain = await client.get("/plain")
         returned = await client.get("/returned")
         streamed = await client.get("/streamed")
@@ -125,9 +134,7 @@ async def test_an_error_after_they_were_added_carries_them_but_not_the_last_reso
     faster_app_factory: AppFactory, handler: str
 ) -> None:
     app = _app(faster_app_factory)
-    async with client_for(app) as client:
-        if handler == "fastapi":
-            app.dependency_overrides[unrelated] = unrelated
+    async with _served(app, handler) as client:
         conflict = await client.get("/conflict")
         crash = await client.get("/crash")
 
@@ -176,9 +183,7 @@ async def test_included_and_mounted_routes_send_them_too(
     faster_app_factory: AppFactory, handler: str, plugins: tuple[object, ...]
 ) -> None:
     app = _app(faster_app_factory, *plugins)
-    async with client_for(app) as client:
-        if handler == "fastapi":
-            app.dependency_overrides[unrelated] = unrelated
+    async with _served(app, handler) as client:
         included = await client.get("/v1/inner/plain")
         mounted = await client.get("/sub/plain")
 
