@@ -76,6 +76,7 @@ def _alone(*, metrics: bool, access_log: bool) -> FastAPI:
                     level="INFO",
                     tracebacks=False,
                     stream=stack.enter_context(_devnull()),
+                    batch_seconds=settings.access_log_batch_seconds,
                 )
                 stack.callback(installed.restore)
             registry = CollectorRegistry()

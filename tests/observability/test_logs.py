@@ -356,7 +356,9 @@ def test_the_clock_writes_the_time_as_utc_iso_does() -> None:
     clock = UtcClock()
     for timestamp in (0.0, 1764309687.000001, 1764309687.851348, 1764309688.9999996, 1.5e9):
         assert clock(timestamp) == utc_iso(timestamp)
+    for nanoseconds in (0, 1764309687_000001_000, 1764309687_851348_499, 1764309688_999999_999):
+        assert clock.at_ns(nanoseconds) == utc_iso((nanoseconds // 1000) / 1e6)
     before = utc_iso(time.time())
-    now = clock.now()
+    now = clock.at_ns(time.time_ns())
     assert before <= now <= utc_iso(time.time())
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", now)

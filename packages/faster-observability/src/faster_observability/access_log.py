@@ -6,10 +6,12 @@ boundary.
 
 The line is written for every request, so the usual case skips the logging machinery: when
 every handler the access logger reaches is the plugin's own JSON stream handler (and no filter
-is on the way), the line is rendered straight to JSON text and written to their streams. In
-any other case (the console renderer in development, the rotating file, a handler or filter a
-user added) the line goes through `Logger.handle` as a complete record, whose fields the
-formatter only renders: every handler sees the same line either way.
+is on the way), the line's fields are handed to those handlers, which render them straight to
+JSON text in batches written at most `access_log_batch_seconds` later
+(`StructuredStreamHandler`; a 5xx line is written at once). In any other case (the console
+renderer in development, the rotating file, a handler or filter a user added) the line goes
+through `Logger.handle` as a complete record, whose fields the formatter only renders: every
+handler sees the same line either way.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from json.encoder import encode_basestring
-from time import time
+from time import time, time_ns
 
 from faster_observability.correlation import RequestContext
 from faster_observability.logs import StructuredStreamHandler, UtcClock
@@ -28,6 +30,14 @@ __all__ = ["ACCESS_LOGGER", "AccessLog"]
 ACCESS_LOGGER = "faster_observability.access"
 
 _LEVELS = {logging.INFO: "info", logging.ERROR: "error"}
+_Entry = tuple[int, int, str, str, str | None, str, int, float, object, str | None, str | None]
+"""What a line is rendered from: `time_ns()` at the end of the request, level, request id,
+method, route, path, status, duration, client host, trace id, user id."""
+
+_Parts = tuple[str, str]
+"""A line's text from its method to the `duration_ms` key, and from its `message` to its end."""
+_KEPT_PARTS = 1024
+
 _LINE_HEADS = {
     level: f'", "level": "{name}", "logger": "{ACCESS_LOGGER}", "request_id": '
     for level, name in _LEVELS.items()
@@ -49,6 +59,8 @@ class AccessLog:
         template = logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, "", (), None)
         template._faster_complete = True
         self._template = template.__dict__
+        self._parts: dict[tuple[str, str | None, str, int], _Parts] = {}
+        self._thousands = [f"{i:03d}" for i in range(1000)]
         self._root_handler: StructuredStreamHandler | None = None
         self._root_formatter: logging.Formatter | None = None
 
@@ -68,33 +80,62 @@ class AccessLog:
                 self._record(context, route, status, level, duration, request_id=request_id)
             )
             return
-        redactor = self.redactor
-        method = context.method
-        path = redactor.text(context.path)
         client = context.scope.get("client")
-        extra = ""
-        if (trace_id := context.trace_id) is not None:
-            extra = f', "trace_id": {encode_basestring(trace_id)}'
-        if (user_id := context.user_id) is not None:
-            extra += f', "user_id": {encode_basestring(redactor.text(user_id))}'
-        # Every value goes through `encode_basestring` (as `json.dumps` escapes it) or is a
-        # number or a constant; the calls are inlined since the line is written for every request.
-        line = (
-            f'{{"time": "{self.clock.now()}{_LINE_HEADS[level]}'
-            f"{encode_basestring(request_id) if request_id else 'null'}, "
-            f'"method": {encode_basestring(method)}, '
-            f'"route": {"null" if route is None else encode_basestring(route)}, '
-            f'"path": {encode_basestring(path)}, "status": {status}, '
-            f'"duration_ms": {duration * 1000:.3f}, '
-            f'"client": {encode_basestring(str(client[0])) if client else "null"}{extra}, '
-            f'"message": {encode_basestring(f"{method} {path} {status}")}}}\n'
+        entry = (
+            time_ns(),
+            level,
+            request_id,
+            context.method,
+            route,
+            context.path,
+            status,
+            duration,
+            client[0] if client else None,
+            context.trace_id,
+            context.user_id,
         )
         for handler in handlers:
-            if not handler.write_json_line(line):
-                record = self._record(
-                    context, route, status, level, duration, request_id=request_id
-                )
-                handler.handleError(record)
+            handler.write_line(self._render, entry, level >= logging.ERROR)  # 5xx: at once
+
+    def _render(self, entry: _Entry) -> str:
+        """The JSON line of `entry` (`emit`'s fields, taken when the request ended)."""
+        (
+            nanoseconds, level, request_id, method, route, path, status, duration, client,
+            trace_id, user_id,
+        ) = entry  # fmt: skip
+        parts = self._parts.get((method, route, path, status))
+        if parts is None:
+            parts = self._parts_of(method, route, path, status)
+        extra = ""
+        if trace_id is not None:
+            extra = f', "trace_id": {encode_basestring(trace_id)}'
+        if user_id is not None:
+            extra += f', "user_id": {encode_basestring(self.redactor.text(user_id))}'
+        micros = round(duration * 1_000_000)
+        # Every value goes through `encode_basestring` (as `json.dumps` escapes it) or is a
+        # number or a constant.
+        return (
+            f'{{"time": "{self.clock.at_ns(nanoseconds)}{_LINE_HEADS[level]}'
+            f"{encode_basestring(request_id) if request_id else 'null'}{parts[0]}"
+            f"{micros // 1000}.{self._thousands[micros % 1000]}, "
+            f'"client": {"null" if client is None else encode_basestring(str(client))}'
+            f"{extra}{parts[1]}"
+        )
+
+    def _parts_of(self, method: str, route: str | None, path: str, status: int) -> _Parts:
+        """The parts of a line set by its request's method, route, path and status, kept for
+        the next lines of the same (the keys are bounded: the table is emptied when full)."""
+        shown = self.redactor.text(path)
+        parts = (
+            f', "method": {encode_basestring(method)}, '
+            f'"route": {"null" if route is None else encode_basestring(route)}, '
+            f'"path": {encode_basestring(shown)}, "status": {status}, "duration_ms": ',
+            f', "message": {encode_basestring(f"{method} {shown} {status}")}}}\n',
+        )
+        if len(self._parts) >= _KEPT_PARTS:
+            self._parts.clear()
+        self._parts[method, route, path, status] = parts
+        return parts
 
     def _json_handlers(self, level: int) -> list[StructuredStreamHandler] | None:
         """`_json_handlers(self.logger, level)`. The layout the plugin installs is checked first,
@@ -110,7 +151,8 @@ class AccessLog:
             and logger.propagate
             and root is not None
             and root.parent is None
-            and root.handlers == [handler]
+            and len(handlers := root.handlers) == 1
+            and handlers[0] is handler
             and handler.formatter is self._root_formatter
             and not handler.filters
         ):

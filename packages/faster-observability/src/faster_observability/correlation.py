@@ -41,7 +41,10 @@ def route_template(scope: Scope) -> str | None:
     if route is None:
         return None
     template = getattr(route, "path_format", None) or getattr(route, "path", None)
-    return f"{scope.get('root_path', '')}{template}" if template is not None else None
+    if template is None:
+        return None
+    root_path = scope.get("root_path")
+    return f"{root_path}{template}" if root_path else template
 
 
 UNPARSED: tuple[str, str] | None = ("", "")
@@ -76,7 +79,9 @@ class RequestContext:
     @property
     def trace_id(self) -> str | None:
         """The W3C trace id of a valid incoming `traceparent`, else `None`."""
-        trace = self._incoming_trace()
+        trace = self._trace
+        if trace is UNPARSED:  # `_incoming_trace`'s test, first: this is read for every request
+            trace = self._incoming_trace()
         return trace[0] if trace is not None else None
 
     @property
@@ -87,8 +92,12 @@ class RequestContext:
     def _incoming_trace(self) -> tuple[str, str] | None:
         trace = self._trace
         if trace is UNPARSED:
-            raw = traceparent_header(self.scope)
-            trace = self._trace = parse_traceparent(raw) if raw is not None else None
+            trace = None
+            for key, value in self.scope["headers"]:  # `traceparent_header`, inlined
+                if key == b"traceparent":
+                    trace = parse_traceparent(bytes(value))
+                    break
+            self._trace = trace
         return trace
 
 

@@ -157,6 +157,7 @@ class ObservabilityPlugin:
                     if log_file is not None
                     else None
                 ),
+                batch_seconds=settings.access_log_batch_seconds,
             )
             stack.callback(installation.restore)
         metrics = self._start_metrics(host, settings, stack)

@@ -58,6 +58,14 @@ class ObservabilitySettings(PluginSettings):
         "line carries the exception's type and (redacted) message and Sentry has the rest.",
     )
     access_log: bool = Field(default=True, description="One line per request (replaces uvicorn's).")
+    access_log_batch_seconds: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=10.0,
+        description="Access lines to the console in JSON are written in batches, at most this "
+        "late (a 5xx line, any other line, shutdown and a full batch write them sooner); "
+        "0 writes each line when its request ends.",
+    )
     log_file: Path | None = Field(default=None, description="Also write JSON lines to this file.")
     log_file_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     log_file_backups: int = Field(default=5, ge=0)

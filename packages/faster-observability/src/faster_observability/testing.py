@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,13 +50,22 @@ class LogCapture:
     stream: io.StringIO = field(default_factory=io.StringIO)
 
     def lines(self) -> list[str]:
+        self.flush()
         return self.stream.getvalue().splitlines()
+
+    def flush(self) -> None:
+        """Have the handlers writing to `stream` write the lines they hold back in a batch
+        (the access log's)."""
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream is self.stream:
+                handler.flush()
 
     def json(self) -> list[dict[str, Any]]:
         """Every line parsed as JSON (fails on a line that is not)."""
         return [json.loads(line) for line in self.lines()]
 
     def clear(self) -> None:
+        self.flush()
         self.stream.seek(0)
         self.stream.truncate()
 
