@@ -177,8 +177,10 @@ class StructuredFormatter(logging.Formatter):
         return "\n".join(self.redactor.text(line) for line in text.splitlines())
 
 
-BATCH_LINES = 1024
-"""A batch of deferred lines is written once it holds this many, whatever its age."""
+BATCH_LINES = 64
+"""A batch of deferred lines is written once it holds this many, whatever its age. Writing a
+batch holds the event loop for its rendering (a few µs a line): 64 bounds that pause to about
+a quarter of a millisecond under any load, while the write call is still shared by 64 lines."""
 
 
 class StructuredStreamHandler(logging.StreamHandler[TextIO]):
