@@ -276,6 +276,22 @@ async def test_routes_added_after_the_first_request_are_served() -> None:
     assert (indexed.status_code, indexed.text) == (unindexed.status_code, unindexed.text)
 
 
+async def test_a_routes_list_changed_in_place_is_seen() -> None:
+    # No FastAPI method is called, so its count of changes stays: the number of routes tells.
+    app = create_app(FasterSettings(_env_file=None, env="test"), load_entrypoints=False)
+    app.add_api_route("/old", _legacy, methods=["GET"])
+    async with client_for(app) as client:
+        assert (await client.get("/old")).status_code == 200
+        assert (await client.get("/new")).status_code == 404
+
+        old = next(r for r in app.router.routes if getattr(r, "path", None) == "/old")
+        app.router.routes.remove(old)
+        assert (await client.get("/old")).status_code == 404
+
+        app.router.routes.append(APIRoute("/new", _legacy, methods=["GET"]))
+        assert (await client.get("/new")).json() == {"route": "legacy"}
+
+
 async def test_websocket_routes_go_through_the_index() -> None:
     app = _app()
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import Any
 
 from fastapi import FastAPI
@@ -31,6 +32,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from faster_core.request_dependencies import hoist_request_dependencies
 
 __all__ = ["RouteIndex", "index_routes"]
+
+_ROUTES = attrgetter("routes")
+_CHANGES = attrgetter("_routes_version")  # FastAPI's count of changes to a router's routes
 
 _KNOWN_MATCHERS = frozenset(
     {
@@ -56,8 +60,12 @@ class RouteIndex:
     def __init__(self, router: APIRouter) -> None:
         self._router = router
         self._scan_every_route: ASGIApp = router.app
-        # per router: its number of routes and FastAPI's count of changes to them
-        self._watched: list[tuple[APIRouter, int, int]] = []
+        self._watched: tuple[APIRouter, ...] = ()
+        """The app's router and every router it includes."""
+        self._versioned: tuple[APIRouter, ...] = ()
+        """Those of them keeping FastAPI's count of changes to their routes."""
+        self._stamp: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
+        """Per watched router, its number of routes; per versioned one, its count of changes."""
         self._by_segment: dict[str, APIRouter] = {}
         self._unfiled: APIRouter | None = None
 
@@ -77,18 +85,22 @@ class RouteIndex:
         await view.app(scope, receive, send)
 
     def _is_stale(self) -> bool:
-        if not self._watched:
-            return True
-        for router, count, version in self._watched:
-            if len(router.routes) != count or getattr(router, "_routes_version", 0) != version:
-                return True
-        return False
+        # Checked for every request, so the stamp is taken by `map` and `attrgetter` in C rather
+        # than by a Python loop over the routers.
+        watched = self._watched
+        return not watched or self._stamp != (
+            tuple(map(len, map(_ROUTES, watched))),
+            tuple(map(_CHANGES, self._versioned)),
+        )
 
     def _build(self) -> None:
         router = self._router
-        self._watched = [
-            (r, len(r.routes), getattr(r, "_routes_version", 0)) for r in _routers_under(router)
-        ]
+        watched = self._watched = tuple(_routers_under(router))
+        versioned = self._versioned = tuple(r for r in watched if hasattr(r, "_routes_version"))
+        self._stamp = (
+            tuple(len(r.routes) for r in watched),
+            tuple(r._routes_version for r in versioned),
+        )
         hoist_request_dependencies(router)
         low_priority = getattr(router, "_iter_low_priority_routes", None)
         if low_priority is not None and next(iter(low_priority()), None) is not None:
