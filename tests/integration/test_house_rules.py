@@ -22,6 +22,7 @@ STATELESS_FACTORIES = {
     "HookspecMarker",
     "HookimplMarker",
     "frozenset",
+    "attrgetter",  # an immutable accessor (operator.attrgetter), like a compiled pattern
 }
 
 

@@ -14,6 +14,10 @@ __all__ = ["RefreshAhead"]
 
 logger = logging.getLogger(__name__)
 
+STOP_SECONDS = 5.0
+"""How long shutting down waits for cancelled refreshes to end (a frozen server can delay a
+connection's clean-up)."""
+
 
 class RefreshAhead:
     """At most one background refresh per key at a time."""
@@ -28,9 +32,23 @@ class RefreshAhead:
         self._running[key] = task
         task.add_done_callback(lambda _: self._running.pop(key, None))
 
-    def cancel(self) -> None:
-        for task in list(self._running.values()):
+    async def stop(self) -> None:
+        """Cancel the refreshes still running and wait (at most `STOP_SECONDS`) until they have
+        ended: called while the database and Redis they use are still open. A refresh left to
+        end after those close could wait forever on a connection's worker, and hold up the
+        event loop's shutdown."""
+        tasks = list(self._running.values())
+        for task in tasks:
             task.cancel()
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=STOP_SECONDS)
+        if pending:
+            logger.warning(
+                "%d refreshes ahead of time had not ended %g s after they were cancelled",
+                len(pending),
+                STOP_SECONDS,
+            )
 
     @staticmethod
     async def _run(refresh: Callable[[], Awaitable[object]]) -> None:

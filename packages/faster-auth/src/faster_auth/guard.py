@@ -154,8 +154,8 @@ async def guard_lifespan(app: FastAPI, host: PluginHost, auth: Auth) -> AsyncIte
             )
             yield Guard(auth, database, revocations, throttle, permissions, admissions)
     finally:
-        revocations.ahead.cancel()
-        auth.users.ahead.cancel()
+        await revocations.ahead.stop()
+        await auth.users.ahead.stop()
 
 
 async def _email_of(request: Request) -> str | None:
