@@ -60,7 +60,6 @@ class AccessLog:
         template._faster_complete = True
         self._template = template.__dict__
         self._parts: dict[tuple[str, str | None, str, int], _Parts] = {}
-        self._thousands = [f"{i:03d}" for i in range(1000)]
         self._root_handler: StructuredStreamHandler | None = None
         self._root_formatter: logging.Formatter | None = None
 
@@ -117,7 +116,7 @@ class AccessLog:
         return (
             f'{{"time": "{self.clock.at_ns(nanoseconds)}{_LINE_HEADS[level]}'
             f"{encode_basestring(request_id) if request_id else 'null'}{parts[0]}"
-            f"{micros // 1000}.{self._thousands[micros % 1000]}, "
+            f"{micros // 1000}.{self.clock.thousands[micros % 1000]}, "
             f'"client": {"null" if client is None else encode_basestring(str(client))}'
             f"{extra}{parts[1]}"
         )

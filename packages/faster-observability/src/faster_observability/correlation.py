@@ -92,12 +92,8 @@ class RequestContext:
     def _incoming_trace(self) -> tuple[str, str] | None:
         trace = self._trace
         if trace is UNPARSED:
-            trace = None
-            for key, value in self.scope["headers"]:  # `traceparent_header`, inlined
-                if key == b"traceparent":
-                    trace = parse_traceparent(bytes(value))
-                    break
-            self._trace = trace
+            raw = traceparent_header(self.scope)
+            trace = self._trace = parse_traceparent(raw) if raw is not None else None
         return trace
 
 

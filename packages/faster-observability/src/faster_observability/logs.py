@@ -67,11 +67,12 @@ class UtcClock:
     number with a width, which matters for the access line, written for every request.
     """
 
-    __slots__ = ("_cached", "_digits")
+    __slots__ = ("_cached", "thousands")
 
     def __init__(self) -> None:
         self._cached: tuple[int, str] = (-1, "")
-        self._digits = [f"{i:03d}" for i in range(1000)]
+        self.thousands = [f"{i:03d}" for i in range(1000)]
+        """`000`-`999`, by value (the access line writes its duration's decimals with it)."""
 
     def __call__(self, timestamp: float) -> str:
         second = int(timestamp)
@@ -87,7 +88,7 @@ class UtcClock:
         cached_second, prefix = self._cached  # `_format`, inlined: it runs for every request
         if second != cached_second:
             return self._format(second, micro)
-        digits = self._digits
+        digits = self.thousands
         return f"{prefix}{digits[micro // 1000]}{digits[micro % 1000]}Z"
 
     def _format(self, second: int, micro: int) -> str:
@@ -95,7 +96,7 @@ class UtcClock:
         if second != cached_second:
             prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
             self._cached = (second, prefix)
-        digits = self._digits
+        digits = self.thousands
         return f"{prefix}{digits[micro // 1000]}{digits[micro % 1000]}Z"
 
 
